@@ -1,0 +1,381 @@
+"""RunStore: the one access path to the DuckDB run history.
+
+Concurrency design. DuckDB lets one process at a time open a database file for writing, and a
+process holding it blocks every other process, readers included. Training runs in a child process
+while the dashboard reads, and several trainings may run at once, so no process keeps the file
+open: every operation opens a short-lived connection, does its work in one transaction and closes
+it. When another process holds the file the open fails with a lock error; we retry with jittered
+backoff for up to ``lock_timeout`` seconds. Writers buffer metrics in memory and append them as one
+DataFrame per flush (every couple of seconds), so the lock is held for milliseconds at a time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import shutil
+import socket
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from core.config import RunConfig
+from core.errors import LoupeError
+from core.paths import loupe_home
+from core.store.schema import migrate
+
+STATUSES = ("queued", "running", "completed", "failed", "interrupted", "cancelled")
+ACTIVE = ("queued", "running")
+RUN_COLUMNS = (
+    "id, task, name, status, created_at, started_at, finished_at, config_json, dataset_fingerprint,"
+    " device, precision, metrics_json, tags, notes, error, pid, host, heartbeat_at"
+)
+_MIGRATED: set[str] = set()
+
+
+def _now() -> datetime:
+    return datetime.now()
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "lock" in text or "conflicting" in text or "being used by another" in text
+
+
+class RunStore:
+    """Runs, metrics, artifacts and system figures in one DuckDB file under LOUPE_HOME."""
+
+    def __init__(self, path: str | Path | None = None, lock_timeout: float = 60.0) -> None:
+        self.home = loupe_home() if path is None else Path(path).parent
+        self.path = Path(path) if path is not None else self.home / "loupe.duckdb"
+        self.runs_root = self.home / "runs"
+        self.lock_timeout = lock_timeout
+        self.lock_retries = 0  # how often this store had to wait for another process
+        if str(self.path) not in _MIGRATED:
+            with self.connect() as con:
+                migrate(con)
+            _MIGRATED.add(str(self.path))
+
+    # --- connections ----------------------------------------------------------------------
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short-lived connection; waits (with backoff) while another process holds the file."""
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.005
+        while True:
+            try:
+                con = duckdb.connect(str(self.path))
+                break
+            except duckdb.Error as exc:
+                if not _is_lock_error(exc):
+                    raise LoupeError(
+                        f"Cannot open the run history {self.path}: {exc}",
+                        "check the file is a Loupe DuckDB file and the folder is writable.",
+                    ) from exc
+                if time.monotonic() > deadline:
+                    raise LoupeError(
+                        f"The run history {self.path} stayed locked by another process for "
+                        f"{self.lock_timeout:.0f} s.",
+                        "wait for the other Loupe process to finish, or stop it.",
+                    ) from exc
+                self.lock_retries += 1
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 0.2)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        with self.connect() as con:
+            con.execute(sql, list(params))
+
+    def _frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        with self.connect() as con:
+            return con.execute(sql, list(params)).df()
+
+    # --- run lifecycle --------------------------------------------------------------------
+    def create_run(self, cfg: RunConfig, fingerprint: str = "", status: str = "queued") -> str:
+        run_id = uuid.uuid4().hex[:10]
+        name = cfg.name or f"{cfg.task}-{run_id[:6]}"
+        self._execute(
+            "INSERT INTO runs (id, task, name, status, created_at, config_json, dataset_fingerprint,"
+            " tags, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '')",
+            [run_id, cfg.task, name, status, _now(), cfg.to_json(), fingerprint, list(cfg.tags)],
+        )
+        return run_id
+
+    def start_run(self, run_id: str, device: str, precision: str, fingerprint: str = "") -> None:
+        self._execute(
+            "UPDATE runs SET status='running', started_at=?, device=?, precision=?, pid=?, host=?,"
+            " heartbeat_at=?, error=NULL, finished_at=NULL,"
+            " dataset_fingerprint=coalesce(nullif(?, ''), dataset_fingerprint) WHERE id=?",
+            [_now(), device, precision, os.getpid(), socket.gethostname(), _now(), fingerprint, run_id],
+        )
+
+    def finish_run(self, run_id: str, metrics: dict[str, Any], status: str = "completed") -> None:
+        self._execute(
+            "UPDATE runs SET status=?, finished_at=?, metrics_json=? WHERE id=?",
+            [status, _now(), json.dumps(metrics, default=float), run_id],
+        )
+
+    def fail_run(self, run_id: str, error: str) -> None:
+        self._execute(
+            "UPDATE runs SET status='failed', finished_at=?, error=? WHERE id=?",
+            [_now(), error[:4000], run_id],
+        )
+
+    def set_status(self, run_id: str, status: str, error: str | None = None) -> None:
+        if status not in STATUSES:
+            raise LoupeError(f"Unknown run status '{status}'.", f"use one of {', '.join(STATUSES)}.")
+        finished = _now() if status not in ACTIVE else None
+        self._execute(
+            "UPDATE runs SET status=?, finished_at=?, error=coalesce(?, error) WHERE id=?",
+            [status, finished, error, run_id],
+        )
+
+    def heartbeat(self, run_id: str) -> bool:
+        """Mark the run alive; returns True when someone asked for it to be cancelled."""
+        with self.connect() as con:
+            con.execute("UPDATE runs SET heartbeat_at=? WHERE id=?", [_now(), run_id])
+            row = con.execute("SELECT cancel_requested FROM runs WHERE id=?", [run_id]).fetchone()
+        return bool(row and row[0])
+
+    def request_cancel(self, run_id: str) -> None:
+        self._execute("UPDATE runs SET cancel_requested=true WHERE id=?", [run_id])
+        self._execute(
+            "UPDATE runs SET status='cancelled', finished_at=? WHERE id=? AND status='queued'",
+            [_now(), run_id],
+        )
+
+    def recover_interrupted(self, stale_after: float = 120.0) -> list[str]:
+        """Runs left 'running' by a process that died (killed, crashed, power loss) → interrupted.
+
+        A run is dead when its process is gone on this host, or its heartbeat is older than
+        ``stale_after`` seconds on another host.
+        """
+        rows = self._frame(
+            "SELECT id, pid, host, heartbeat_at FROM runs WHERE status='running'"
+        ).itertuples()
+        dead = []
+        here = socket.gethostname()
+        for row in rows:
+            if row.host == here and row.pid and not _pid_alive(int(row.pid)):
+                dead.append(row.id)
+            elif row.host != here and row.heartbeat_at is not None and (
+                (_now() - row.heartbeat_at).total_seconds() > stale_after
+            ):
+                dead.append(row.id)
+        for run_id in dead:
+            self.set_status(run_id, "interrupted", error="The training process stopped unexpectedly.")
+        return dead
+
+    # --- metrics --------------------------------------------------------------------------
+    def append_metrics(self, frame: pd.DataFrame) -> int:
+        """Append a frame with columns run_id, step, epoch, split, name, value, time in one go."""
+        if frame.empty:
+            return 0
+        cols = ["run_id", "step", "epoch", "split", "name", "value", "time"]
+        batch = frame[cols]
+        with self.connect() as con:
+            con.register("metric_batch", batch)
+            con.execute(f"INSERT INTO metrics SELECT {', '.join(cols)} FROM metric_batch")
+            con.unregister("metric_batch")
+        return len(batch)
+
+    def log_system(self, run_id: str, figures: dict[str, float]) -> None:
+        now = _now()
+        frame = pd.DataFrame(
+            {"run_id": run_id, "name": list(figures), "value": [float(v) for v in figures.values()],
+             "time": now}
+        )
+        with self.connect() as con:
+            con.register("sys_batch", frame)
+            con.execute("INSERT INTO system_metrics SELECT run_id, name, value, time FROM sys_batch")
+            con.unregister("sys_batch")
+
+    def system(self, run_id: str) -> dict[str, float]:
+        frame = self._frame(
+            "SELECT name, arg_max(value, time) AS value FROM system_metrics WHERE run_id=? GROUP BY name",
+            [run_id],
+        )
+        return dict(zip(frame["name"], frame["value"], strict=True))
+
+    def curves(
+        self, run_id: str, names: Sequence[str] | None = None, max_points: int = 500
+    ) -> pd.DataFrame:
+        """A run's metric series (split, name, step, epoch, value), each downsampled to at most
+        ``max_points`` points by averaging consecutive buckets of steps."""
+        where, params = "run_id = ?", [run_id]
+        if names:
+            where += f" AND name IN ({', '.join('?' for _ in names)})"
+            params += list(names)
+        sql = f"""
+            WITH s AS (
+                SELECT split, name, step, epoch, value,
+                       row_number() OVER (PARTITION BY split, name ORDER BY step) - 1 AS rn,
+                       count(*) OVER (PARTITION BY split, name) AS n
+                FROM metrics WHERE {where}
+            )
+            SELECT split, name, max(step) AS step, max(epoch) AS epoch, avg(value) AS value
+            FROM s
+            GROUP BY split, name, CASE WHEN n <= {int(max_points)} THEN rn
+                                       ELSE floor(rn * {int(max_points)} / n) END
+            ORDER BY split, name, step
+        """
+        return self._frame(sql, params)
+
+    def metric_count(self, run_id: str | None = None) -> int:
+        if run_id is None:
+            return int(self._frame("SELECT count(*) AS n FROM metrics")["n"][0])
+        return int(self._frame("SELECT count(*) AS n FROM metrics WHERE run_id=?", [run_id])["n"][0])
+
+    # --- queries --------------------------------------------------------------------------
+    def get_run(self, run_id: str) -> dict[str, Any]:
+        frame = self._frame(f"SELECT {RUN_COLUMNS} FROM runs WHERE id=?", [run_id])
+        if frame.empty:
+            matches = self._frame("SELECT id FROM runs WHERE id LIKE ? LIMIT 2", [run_id + "%"])
+            if len(matches) == 1:
+                return self.get_run(matches["id"][0])
+            raise LoupeError(f"No run with id '{run_id}'.", "list runs with `loupe runs`.")
+        row = frame.iloc[0].to_dict()
+        row["config"] = json.loads(row.pop("config_json"))
+        row["metrics"] = json.loads(row.pop("metrics_json") or "{}")
+        row["tags"] = list(row["tags"] if row["tags"] is not None else [])
+        return row
+
+    def config(self, run_id: str) -> RunConfig:
+        return RunConfig.from_dict(self.get_run(run_id)["config"])
+
+    def list_runs(
+        self,
+        task: str | None = None,
+        status: str | None = None,
+        tag: str | None = None,
+        text: str | None = None,
+        order_by: str = "created_at",
+        descending: bool = True,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> pd.DataFrame:
+        where, params = self._filters(task, status, tag, text)
+        allowed = {"created_at", "finished_at", "name", "task", "status", "started_at"}
+        if order_by not in allowed:
+            raise LoupeError(f"Cannot sort runs by '{order_by}'.", f"use one of {sorted(allowed)}.")
+        sql = (
+            f"SELECT id, task, name, status, created_at, started_at, finished_at, device, precision,"
+            f" metrics_json, tags, notes, error, dataset_fingerprint FROM runs {where}"
+            f" ORDER BY {order_by} {'DESC' if descending else 'ASC'} NULLS LAST"
+        )
+        if limit is not None:
+            sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
+        return self._frame(sql, params)
+
+    def count_runs(self, **filters: Any) -> int:
+        where, params = self._filters(**filters)
+        return int(self._frame(f"SELECT count(*) AS n FROM runs {where}", params)["n"][0])
+
+    @staticmethod
+    def _filters(
+        task: str | None = None, status: str | None = None, tag: str | None = None,
+        text: str | None = None,
+    ) -> tuple[str, list[Any]]:
+        clauses, params = [], []
+        if task:
+            clauses.append("task = ?")
+            params.append(task)
+        if status:
+            clauses.append("status = ?")
+            params.append(status)
+        if tag:
+            clauses.append("list_contains(tags, ?)")
+            params.append(tag)
+        if text:
+            clauses.append("(name ILIKE ? OR notes ILIKE ? OR id ILIKE ?)")
+            params += [f"%{text}%"] * 3
+        return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+    # --- editing --------------------------------------------------------------------------
+    def tag_run(self, run_id: str, tags: Sequence[str]) -> None:
+        clean = sorted({t.strip() for t in tags if t.strip()})
+        self._execute("UPDATE runs SET tags=? WHERE id=?", [clean, run_id])
+
+    def rename_run(self, run_id: str, name: str) -> None:
+        if not name.strip():
+            raise LoupeError("A run name cannot be empty.", "type a name.")
+        self._execute("UPDATE runs SET name=? WHERE id=?", [name.strip(), run_id])
+
+    def set_notes(self, run_id: str, notes: str) -> None:
+        self._execute("UPDATE runs SET notes=? WHERE id=?", [notes, run_id])
+
+    def delete_run(self, run_id: str) -> None:
+        """Remove the run, its metrics, artifacts, cached explanations and its folder."""
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            for table in ("metrics", "artifacts", "system_metrics", "explanations"):
+                con.execute(f"DELETE FROM {table} WHERE run_id=?", [run_id])
+            con.execute("DELETE FROM runs WHERE id=?", [run_id])
+            con.execute("COMMIT")
+        shutil.rmtree(self.run_dir(run_id, create=False), ignore_errors=True)
+
+    # --- artifacts ------------------------------------------------------------------------
+    def run_dir(self, run_id: str, create: bool = True) -> Path:
+        path = self.runs_root / run_id
+        if create:
+            path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def add_artifact(self, run_id: str, kind: str, path: Path) -> None:
+        """Record a file or folder with its size and content hash."""
+        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+        digest, size = hashlib.sha256(), 0
+        for file in files:
+            size += file.stat().st_size
+            with open(file, "rb") as handle:
+                for chunk in iter(lambda h=handle: h.read(1 << 20), b""):
+                    digest.update(chunk)
+        self._execute(
+            "DELETE FROM artifacts WHERE run_id=? AND kind=?", [run_id, kind]
+        )
+        self._execute(
+            "INSERT INTO artifacts VALUES (?, ?, ?, ?, ?, ?)",
+            [run_id, kind, str(path), size, digest.hexdigest(), _now()],
+        )
+
+    def artifacts(self, run_id: str) -> pd.DataFrame:
+        return self._frame(
+            "SELECT kind, path, bytes, sha256, created_at FROM artifacts WHERE run_id=?", [run_id]
+        )
+
+    def artifact_path(self, run_id: str, kind: str = "model") -> Path:
+        frame = self._frame("SELECT path FROM artifacts WHERE run_id=? AND kind=?", [run_id, kind])
+        if frame.empty:
+            raise LoupeError(
+                f"Run '{run_id}' has no saved {kind}.",
+                "pick a run that completed training (status 'completed').",
+            )
+        return Path(frame["path"][0])
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child (killed but not yet reaped) still answers kill(pid, 0).
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True

@@ -1,0 +1,148 @@
+"""The Task protocol: what a task kind (tabular, text, image) must provide.
+
+The training loop, the CLI and the dashboard only ever talk to a task through this interface and
+the registry, so adding a kind never means an ``if task == ...`` chain elsewhere.
+
+Batches are dicts of tensors. ``batch["labels"]`` always holds the targets; the other keys are
+whatever the kind's model needs (``features``, ``input_ids``/``attention_mask``, ``pixel_values``).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from torch.utils.data import Dataset, Sampler
+
+from core.config import RunConfig
+
+
+@dataclass
+class PreparedData:
+    """Validated, split data ready for training, plus what the artifact needs to predict later."""
+
+    train: Dataset
+    val: Dataset
+    test: Dataset
+    meta: dict[str, Any]  # JSON-serialisable: label names, schema, preprocessing parameters
+    fingerprint: str  # sha256 of the source content, recorded with the run
+    collate_fn: Callable[[list[Any]], dict[str, torch.Tensor]] | None = None
+    # Optional train batch sampler factory (batch_size, seed, epoch) -> Sampler of index lists,
+    # e.g. length-grouped batches for text.
+    train_batch_sampler: Callable[[int, int, int], Sampler[list[int]]] | None = None
+    notices: list[str] = field(default_factory=list)  # what the user should know (sampling, …)
+
+
+class Predictor(ABC):
+    """A trained model reloaded from its artifact folder, ready for inference."""
+
+    task: str
+    meta: dict[str, Any]
+    model: nn.Module
+
+    @abstractmethod
+    def predict(self, inputs: Any, batch_size: int = 64) -> pd.DataFrame:
+        """One row per input: ``prediction``, and ``p_<label>`` probabilities for classifiers."""
+
+    @abstractmethod
+    def load_inputs(self, path: Path) -> Any:
+        """Read a file (or folder/zip) of inputs in the form ``predict`` takes."""
+
+
+class Task(ABC):
+    """One task kind. Subclasses are registered once with ``core.tasks.register``."""
+
+    kind: str  # registry key, e.g. "tabular"
+    title: str  # human name, e.g. "Tabular regression"
+    monitor: str = "loss"  # validation metric for early stopping / best checkpoint
+    monitor_mode: str = "min"  # "min" or "max"
+    default_lr: float = 1e-3
+
+    # --- data -----------------------------------------------------------------------------
+    @abstractmethod
+    def samples(self) -> dict[str, str]:
+        """Built-in sample datasets: name -> one-line description."""
+
+    @abstractmethod
+    def default_config(self, sample: str | None = None) -> RunConfig:
+        """A config that trains well out of the box (on ``sample`` when given)."""
+
+    @abstractmethod
+    def load_data(self, cfg: RunConfig) -> PreparedData:
+        """Load, validate (raising LoupeError) and split. Must not touch the store."""
+
+    # --- model ----------------------------------------------------------------------------
+    @abstractmethod
+    def build_model(self, cfg: RunConfig, data: PreparedData) -> nn.Module:
+        """A fresh model for this data (pretrained weights loaded where the config asks)."""
+
+    def on_device(self, model: nn.Module, runtime: Any) -> nn.Module:
+        """Device-specific layout tweaks before training (e.g. channels-last on GPU)."""
+        return model
+
+    @abstractmethod
+    def forward(self, model: nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """(mean loss, outputs) for one batch; outputs are logits or predictions per sample."""
+
+    def optimizer_groups(self, model: nn.Module, cfg: RunConfig) -> list[dict[str, Any]]:
+        """Parameter groups for AdamW; no weight decay on biases and norms by default."""
+        decay, no_decay = [], []
+        for name, param in model.named_parameters():
+            if not param.requires_grad:
+                continue
+            (no_decay if param.ndim < 2 or "norm" in name.lower() else decay).append(param)
+        return [
+            {"params": decay, "weight_decay": cfg.train.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ]
+
+    # --- evaluation -----------------------------------------------------------------------
+    @abstractmethod
+    def metrics(self, outputs: np.ndarray, targets: np.ndarray, data: PreparedData) -> dict[str, float]:
+        """Scalar metrics from gathered outputs/targets of one split (must include ``monitor``
+        unless it is 'loss', which the loop computes)."""
+
+    def report(
+        self,
+        model: nn.Module,
+        data: PreparedData,
+        outputs: dict[str, np.ndarray],
+        targets: dict[str, np.ndarray],
+    ) -> dict[str, Any]:
+        """JSON-able extras after training (confusion matrix, residuals, worst examples, baselines).
+
+        ``outputs``/``targets`` are keyed by split (train/val/test) in dataset order.
+        """
+        return {}
+
+    # --- artifacts ------------------------------------------------------------------------
+    @abstractmethod
+    def save_artifact(self, model: nn.Module, cfg: RunConfig, data: PreparedData, out_dir: Path) -> None:
+        """Write weights (safetensors) and everything needed to predict (JSON). No pickle."""
+
+    @abstractmethod
+    def load_predictor(self, artifact_dir: Path, device: str = "auto") -> Predictor:
+        """Reload an artifact folder written by ``save_artifact``."""
+
+    @abstractmethod
+    def load_weights(self, model: nn.Module, artifact_dir: Path) -> None:
+        """Load the saved weights back into a model built by ``build_model`` (best checkpoint)."""
+
+    # --- throughput accounting ------------------------------------------------------------
+    def count(self, batch: dict[str, torch.Tensor]) -> dict[str, int]:
+        """How much work a batch is: samples, and tokens where that means something."""
+        counts = {"samples": int(batch["labels"].shape[0])}
+        if "attention_mask" in batch:
+            counts["tokens"] = int(batch["attention_mask"].sum().item())
+        return counts
+
+    def describe_inputs(self, data: PreparedData) -> Sequence[str]:
+        """Short names of what the model reads (columns, 'text', 'image'), for cards and forms."""
+        return []
