@@ -21,12 +21,14 @@ import hmac
 import os
 import re
 import secrets
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
 from core.errors import LoupeError, suggest
+from core.paths import loupe_home
 from core.privacy.detect import (
     CARD,
     DOB,
@@ -56,11 +58,6 @@ def check_operator(operator: str) -> str:
 
 
 # --- the per-install secret ------------------------------------------------------------------
-
-
-def loupe_home() -> Path:
-    """Runtime state folder: $LOUPE_HOME, else ~/.local/share/loupe (same rule as the store)."""
-    return Path(os.environ.get("LOUPE_HOME") or "~/.local/share/loupe").expanduser()
 
 
 _SECRETS: dict[Path, bytes] = {}
@@ -97,8 +94,6 @@ def _read_key(path: Path) -> bytes:
                 return bytes.fromhex(raw.decode())
             except ValueError:
                 break
-        import time
-
         time.sleep(0.02)
     raise LoupeError(f"The masking secret {path} is empty or corrupt.",
                      f"Delete {path} to create a new one (hash tokens will change).")
