@@ -327,7 +327,8 @@ def mask_frame(
     return out
 
 
-def _mask_series(series: pd.Series, col: ColumnPII, operator: str, secret: bytes | None) -> pd.Series:
+def _mask_series(series: pd.Series, col: ColumnPII, operator: str,
+                 secret: bytes | None) -> pd.Series:
     """Mask each distinct value once and map the results back onto the column."""
     values = series.astype(object)
     try:

@@ -20,22 +20,23 @@ FIRST_NAMES = words(
     aaron abdul adam adrian ahmed aisha alan albert alejandro alex alexander alexandra alice
     alicia alison amanda amelia amir amy ana andrea andreas andrew andy angela anna anne annie
     anthony antoine antonio arjun arthur ashley barbara ben benjamin bernard beth betty brian
-    bruno camille carl carla carlos carmen caroline catherine charles charlie charlotte chen chloe
-    chris christian christina christine christopher claire clara claude daniel david deborah
-    denise dennis diana diego dmitri donald dorothy edward elena elizabeth ella emily emma eric
-    erik ethan eva fatima felix fernando fiona florian francesca francis francisco frank fran\u00e7ois
-    frederick gabriel gary george georgia gerald greg gregory hannah hans harry heather helen
-    henry hugo ian igor isabel isabella isabelle ivan jacob james jamie jane janet jason javier
-    jean jeffrey jennifer jeremy jessica jim joan joe johann johannes john jonathan jorge jose
-    joseph joshua juan judith julia julian julie juliette justin karen karl kate katherine kathleen
-    keith kevin kim klaus laura lauren laurent leila leo leon liam linda lisa lucas lucia lucy
-    luis luka lukas magdalena manuel marc marco margaret maria marie marina mario martin mary
-    matthew matthias maximilian megan mei melissa michael michelle miguel mohammed muhammad nancy
-    natalia natalie nathan nicholas nicolas nicole nina noah nora olga oliver olivia omar oscar
-    pablo pamela patricia patrick paul paula peter philip philippe pierre priya rachel rahul raj
-    ramon rebecca richard robert roberto ryan samantha samuel sandra sara sarah sebastian sergei
-    sharon sophia sophie stefan stephanie stephen steven susan sven thomas timothy tom tomas
-    valentina vanessa victor victoria vincent walter wei william xavier yuki yusuf zoe
+    bruno camille carl carla carlos carmen caroline catherine charles charlie charlotte chen
+    chloe chris christian christina christine christopher claire clara claude daniel david
+    deborah denise dennis diana diego dmitri donald dorothy edward elena elizabeth ella emily
+    emma eric erik ethan eva fatima felix fernando fiona florian francesca francis francisco
+    frank françois frederick gabriel gary george georgia gerald greg gregory hannah hans harry
+    heather helen henry hugo ian igor isabel isabella isabelle ivan jacob james jamie jane
+    janet jason javier jean jeffrey jennifer jeremy jessica jim joan joe johann johannes john
+    jonathan jorge jose joseph joshua juan judith julia julian julie juliette justin karen karl
+    kate katherine kathleen keith kevin kim klaus laura lauren laurent leila leo leon liam
+    linda lisa lucas lucia lucy luis luka lukas magdalena manuel marc marco margaret maria
+    marie marina mario martin mary matthew matthias maximilian megan mei melissa michael
+    michelle miguel mohammed muhammad nancy natalia natalie nathan nicholas nicolas nicole nina
+    noah nora olga oliver olivia omar oscar pablo pamela patricia patrick paul paula peter
+    philip philippe pierre priya rachel rahul raj ramon rebecca richard robert roberto ryan
+    samantha samuel sandra sara sarah sebastian sergei sharon sophia sophie stefan stephanie
+    stephen steven susan sven thomas timothy tom tomas valentina vanessa victor victoria
+    vincent walter wei william xavier yuki yusuf zoe
     """
 )
 

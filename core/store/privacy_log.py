@@ -26,6 +26,11 @@ AUDIT_COLUMNS = ["id", "logged_at", "dataset_fingerprint", "dataset_name", "acti
                  "actor"]
 
 
+_DELETE_OVERRIDE = (
+    "DELETE FROM column_overrides WHERE dataset_fingerprint = ? AND column_name = ?"
+)
+
+
 class _Store(Protocol):
     def connect(self): ...  # a context manager yielding a DuckDB connection
 
@@ -94,8 +99,7 @@ def save_override(store: _Store, fingerprint: str, column: str, classification: 
     check_role(classification, column)
     with store.connect() as con:
         con.execute("BEGIN TRANSACTION")
-        con.execute("DELETE FROM column_overrides WHERE dataset_fingerprint = ? AND column_name = ?",
-                    [fingerprint, column])
+        con.execute(_DELETE_OVERRIDE, [fingerprint, column])
         con.execute(
             "INSERT INTO column_overrides (dataset_fingerprint, column_name, classification,"
             " updated_at) VALUES (?, ?, ?, ?)", [fingerprint, column, classification,
@@ -107,8 +111,7 @@ def save_override(store: _Store, fingerprint: str, column: str, classification: 
 def clear_override(store: _Store, fingerprint: str, column: str) -> None:
     """Forget a column's override so the detected role applies again."""
     with store.connect() as con:
-        con.execute("DELETE FROM column_overrides WHERE dataset_fingerprint = ? AND column_name = ?",
-                    [fingerprint, column])
+        con.execute(_DELETE_OVERRIDE, [fingerprint, column])
 
 
 def load_overrides(store: _Store, fingerprint: str) -> dict[str, str]:
