@@ -52,16 +52,17 @@ NOT_SURNAMES = words(
 )
 
 _WORD = r"[A-Z][a-z\u00e0-\u00ff]+(?:[-'\u2019][A-Z]?[a-z\u00e0-\u00ff]+)?"
-_PARTICLE = r"(?:(?:van|von|de|del|da|di|le|la|der|den|du|bin|al)\s+)?"
+_PARTICLE = r"(?:(?:van|von|de|del|della|da|di|dos|das|le|la|der|den|du|bin|al|ter)\s+){0,2}"
 _NAME = rf"{_WORD}(?:\s+{_PARTICLE}{_WORD}){{0,2}}"
 _HONORIFIC = re.compile(
     rf"\b(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Mme|Mlle|Herr|Frau|Sra|Sr)\.?|M\.)\s+({_NAME})"
 )
-_INTRO = re.compile(
-    rf"(?:\b(?i:my name is|my name's|i am called|i'm called|name is|name:|signed|"
-    rf"regards,|sincerely,|thanks,|dear|contact person:?|je m'appelle|ich hei(?:ss|\u00df)e|"
-    rf"me llamo))\s+({_NAME})"
+_INTRO_CUES = (
+    "my name is|my name's|i am called|i'm called|name is|name:|signed|regards,|sincerely,|"
+    "thanks,|dear|written by|posted by|reviewed by|submitted by|contact person:?|"
+    "je m'appelle|ich hei(?:ss|\u00df)e|me llamo"
 )
+_INTRO = re.compile(rf"(?:\b(?i:{_INTRO_CUES}))[,:]?\s+({_NAME})")
 # A lookahead so that overlapping pairs are all tried ("Then Maria Schmidt" -> "Maria Schmidt").
 _PAIR = re.compile(rf"\b(?=([A-Z][a-z\u00e0-\u00ff]+)\s+({_PARTICLE}{_WORD}))")
 

@@ -93,7 +93,7 @@ class Finder:
 
 _EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}\b")
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"'`]+", re.IGNORECASE)
-_IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.]|\.\d)")
+_IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?!\d|\.\d)")
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
 _CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}")
@@ -177,11 +177,11 @@ def _find_ssn(text: str) -> Iterator[Span]:
 # Phones: international (+CC ...) first, then national formats. Validated by digit count.
 _PHONE_INTL = re.compile(r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(?\d{1,5}\)?){1,6}(?!\d)")
 _PHONE_US_PAREN = re.compile(r"(?<!\w)\([2-9]\d{2}\) ?\d{3}[ .-]\d{4}(?![\d-])")
-_PHONE_US_SEP = re.compile(r"(?<![\d.-])[2-9]\d{2}([.-])\d{3}\1\d{4}(?![\d.-])")
-_PHONE_US_SPACE = re.compile(r"(?<![\d.-])[2-9]\d{2} \d{3} \d{4}(?![\d.-])")
-_PHONE_FR = re.compile(r"(?<![\d.-])0[1-9]([ .-]?)\d{2}(?:\1\d{2}){3}(?![\d.-])")
-_PHONE_UK = re.compile(r"(?<![\d.-])0\d{2,4} ?\d{3,4} ?\d{3,4}(?![\d.-])")
-_PHONE_DE = re.compile(r"(?<![\d.-])0\d{2,4}[ /-]\d{4,8}(?![\d.-])")
+_PHONE_US_SEP = re.compile(r"(?<![\d.-])[2-9]\d{2}([.-])\d{3}\1\d{4}(?![\d-]|\.\d)")
+_PHONE_US_SPACE = re.compile(r"(?<![\d.-])[2-9]\d{2} \d{3} \d{4}(?![\d-]|\.\d)")
+_PHONE_FR = re.compile(r"(?<![\d.-])0[1-9]([ .-]?)\d{2}(?:\1\d{2}){3}(?![\d-]|\.\d)")
+_PHONE_UK = re.compile(r"(?<![\d.-])0\d{2,4} ?\d{3,4} ?\d{3,4}(?![\d-]|\.\d)")
+_PHONE_DE = re.compile(r"(?<![\d.-])0\d{2,4}[ /-]\d{4,8}(?![\d-]|\.\d)")
 _PHONE_CONTEXT = re.compile(r"(?i:phone|\btel\b|tel[:.]|mobile|\bcell\b|call|fax|whatsapp)")
 
 
@@ -235,9 +235,9 @@ _MONTH_NUM = {name: i for i, name in enumerate(
 _MONTH_NUM.update({"fév": 2, "fev": 2, "avr": 4, "mai": 5, "jui": 7, "aoû": 8, "aou": 8,
                    "déc": 12, "mär": 3, "okt": 10, "dez": 12})
 _DATE_ISO = re.compile(r"(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
-_DATE_NUM = re.compile(r"(?<![\d/.-])(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?![\d/.-])")
+_DATE_NUM = re.compile(r"(?<![\d/.-])(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?![\d/-]|\.\d)")
 _DATE_DMY = re.compile(
-    rf"(?i)\b(\d{{1,2}})(?:st|nd|rd|th|er|\.)? +({_MONTHS})\.?,? +(\d{{4}})\b")
+    rf"(?i)\b(\d{{1,2}})(?:st|nd|rd|th|er|\.)?(?: of)? +({_MONTHS})\.?,? +(\d{{4}})\b")
 _DATE_MDY = re.compile(rf"(?i)\b({_MONTHS})\.? +(\d{{1,2}})(?:st|nd|rd|th)?,? +(\d{{4}})\b")
 
 
