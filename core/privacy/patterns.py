@@ -185,6 +185,10 @@ _PHONE_DE = re.compile(r"(?<![\d.-])0\d{2,4}[ /-]\d{4,8}(?![\d-]|\.\d)")
 _PHONE_CONTEXT = re.compile(r"(?i:phone|\btel\b|tel[:.]|mobile|\bcell\b|call|fax|whatsapp)")
 
 
+# National formats with their digit counts, leading 0 included (FR 10, UK 10-11, DE 9-12).
+_NATIONAL = ((_PHONE_FR, 0.75, 10, 10), (_PHONE_UK, 0.7, 10, 11), (_PHONE_DE, 0.65, 9, 12))
+
+
 def _digits(s: str) -> int:
     return sum(c.isdigit() for c in s)
 
@@ -197,9 +201,9 @@ def _find_phones(text: str) -> Iterator[Span]:
     for pattern, conf in ((_PHONE_US_PAREN, 0.85), (_PHONE_US_SEP, 0.75), (_PHONE_US_SPACE, 0.6)):
         for m in pattern.finditer(text):
             yield m.start(), m.end(), min(conf + boost, 0.95)
-    for pattern, conf in ((_PHONE_FR, 0.75), (_PHONE_UK, 0.7), (_PHONE_DE, 0.65)):
+    for pattern, conf, low, high in _NATIONAL:
         for m in pattern.finditer(text):
-            if 9 <= _digits(m.group()) <= 12:
+            if low <= _digits(m.group()) <= high:
                 yield m.start(), m.end(), min(conf + boost, 0.95)
 
 
