@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from core.privacy.names import find_names, looks_like_name
-from core.privacy.patterns import FINDERS, find_dates, luhn_ok, words
+from core.privacy.patterns import FINDERS, digit_count, find_dates, luhn_ok, words
 
 EMAIL = "EMAIL"
 PHONE = "PHONE_NUMBER"
@@ -63,11 +63,14 @@ def detect_text(text: str, entities: frozenset[str] | None = None) -> list[Findi
     if not text or len(text) < 5:
         return []
     cands: list[Finding] = []
+    digits = digit_count(text)
     for finder in FINDERS:
-        if (entities is None or finder.entity in entities) and finder.needs(text):
+        if digits < finder.min_digits or (entities is not None and finder.entity not in entities):
+            continue
+        if finder.needs(text):
             for start, end, conf in finder.find(text):
                 cands.append(Finding(finder.entity, start, end, round(min(conf, 1.0), 2)))
-    if (entities is None or PERSON in entities) and any(c.isupper() for c in text):
+    if (entities is None or PERSON in entities) and text != text.lower():
         cands.extend(Finding(PERSON, s, e, c) for s, e, c in find_names(text))
     return _resolve(cands)
 
@@ -161,6 +164,7 @@ def column_cues(name: str) -> ColumnCues:
 
 # --- one table cell --------------------------------------------------------------------------
 
+_SEPARATORS = re.compile(r"[\s().+/-]")
 _ZIP_CELL = re.compile(r"\d{5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}|\d{4}")
 
 
@@ -170,8 +174,10 @@ def _whole(value: str, entity: str, conf: float) -> list[Finding]:
 
 def _cue_findings(value: str, cues: ColumnCues) -> list[Finding]:
     """Findings that only the column name makes credible (bare ZIPs, names, 9-digit SSNs)."""
+    if not (_has_entity_cue(cues) or cues.person):
+        return []
     v = value.strip()
-    digits = re.sub(r"[\s().+/-]", "", v)
+    digits = _SEPARATORS.sub("", v)
     if cues.dob:
         spans = list(find_dates(v))
         if spans and spans[0][1] - spans[0][0] >= len(v) - 1:

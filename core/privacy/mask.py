@@ -276,9 +276,25 @@ def mask_tokens(tokens: list[str]) -> list[str]:
 # --- tables ----------------------------------------------------------------------------------
 
 
+def _uniform_entity(col: ColumnPII) -> str | None:
+    """The one entity type of a value column where (nearly) every value is that entity.
+
+    Such a column is masked cell by cell without re-running detection: a ZIP column is all
+    ZIPs, and the few stragglers ("unknown") lose nothing by being masked too. This is what
+    keeps masking every row of a large table fast.
+    """
+    if col.kind != "value" or len(col.entities) != 1:
+        return None
+    stat = col.entities[0]
+    return stat.entity if stat.cells >= 0.8 * max(col.values_scanned, 1) else None
+
+
 def _mask_cell(value: object, col: ColumnPII, operator: str, secret: bytes | None) -> object:
     """Mask one cell: detected spans, or the whole cell in a direct-identifier value column."""
     text = str(value)
+    uniform = _uniform_entity(col)
+    if uniform is not None:
+        return mask_value(text, uniform, operator, secret)
     findings = detect_value(value, col.name)
     whole = col.role == DIRECT and col.kind == "value"
     if whole:

@@ -84,11 +84,12 @@ def date_ok(year: int, month: int, day: int) -> bool:
 
 @dataclass(frozen=True)
 class Finder:
-    """One entity type: a cheap pre-filter and a function yielding validated spans."""
+    """One entity type: cheap pre-filters and a function yielding validated spans."""
 
     entity: str
     needs: Callable[[str], bool]
     find: Callable[[str], Iterator[Span]]
+    min_digits: int = 0
 
 
 _EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}\b")
@@ -219,12 +220,18 @@ _CUE_ZIP = re.compile(r"(?i:\bzip(?: ?code)?|\bpost ?code|\bpostal code)\W{0,3}(
 
 
 def _find_postal(text: str) -> Iterator[Span]:
-    for m in _ZIP4.finditer(text):
-        yield m.start(), m.end(), 0.75
-    for m in _UK_POSTCODE.finditer(text):
-        yield m.start(), m.end(), 0.8
-    for pattern in (_STATE_ZIP, _CUE_ZIP):
-        for m in pattern.finditer(text):
+    has_upper = text != text.lower()
+    if "-" in text:
+        for m in _ZIP4.finditer(text):
+            yield m.start(), m.end(), 0.75
+    if has_upper:
+        for m in _UK_POSTCODE.finditer(text):
+            yield m.start(), m.end(), 0.8
+        for m in _STATE_ZIP.finditer(text):
+            yield m.start(1), m.end(1), 0.75
+    lowered = text.lower()
+    if "zip" in lowered or "post" in lowered:
+        for m in _CUE_ZIP.finditer(text):
             yield m.start(1), m.end(1), 0.75
 
 
@@ -291,28 +298,35 @@ def _find_birth_dates(text: str) -> Iterator[Span]:
             yield start, end, conf
 
 
-def _has_digits(n: int) -> Callable[[str], bool]:
-    def needs(text: str) -> bool:
-        count = 0
-        for c in text:
-            if c.isdigit():
-                count += 1
-                if count >= n:
-                    return True
-        return False
+_NO_DIGITS = str.maketrans("", "", "0123456789")
 
-    return needs
+
+def digit_count(text: str) -> int:
+    """ASCII digits in ``text``, counted in C: the scanner's cheapest pre-filter."""
+    return len(text) - len(text.translate(_NO_DIGITS))
+
+
+def _always(_: str) -> bool:
+    return True
+
+
+_BIRTH_HINTS = ("born", "birth", "dob", "d.o.b", "né", "geb", "naiss", "b.")
+
+
+def _birth_hint(text: str) -> bool:
+    lowered = text.lower()
+    return any(h in lowered for h in _BIRTH_HINTS)
 
 
 FINDERS: tuple[Finder, ...] = (
     Finder("EMAIL", lambda t: "@" in t, _regex_spans(_EMAIL, 0.95)),
     Finder("URL", lambda t: "http" in t or "www." in t or "WWW." in t, _find_urls),
-    Finder("IBAN", _has_digits(8), _find_ibans),
-    Finder("CREDIT_CARD", _has_digits(13), _find_cards),
-    Finder("US_SSN", _has_digits(9), _find_ssn),
-    Finder("IP_ADDRESS", lambda t: "." in t and _has_digits(4)(t), _find_ipv4),
+    Finder("IBAN", _always, _find_ibans, min_digits=8),
+    Finder("CREDIT_CARD", _always, _find_cards, min_digits=13),
+    Finder("US_SSN", _always, _find_ssn, min_digits=9),
+    Finder("IP_ADDRESS", lambda t: "." in t, _find_ipv4, min_digits=4),
     Finder("IP_ADDRESS", lambda t: t.count(":") >= 2, _find_ipv6),
-    Finder("PHONE_NUMBER", _has_digits(8), _find_phones),
-    Finder("DATE_OF_BIRTH", _has_digits(4), _find_birth_dates),
-    Finder("POSTAL_CODE", _has_digits(1), _find_postal),
+    Finder("PHONE_NUMBER", _always, _find_phones, min_digits=8),
+    Finder("DATE_OF_BIRTH", _birth_hint, _find_birth_dates, min_digits=4),
+    Finder("POSTAL_CODE", _always, _find_postal, min_digits=1),
 )
