@@ -31,6 +31,7 @@ class DataConfig:
     val_fraction: float = 0.15
     test_fraction: float = 0.15
     max_rows: int | None = None  # sample this many rows (with a notice) when the file is larger
+    encoding: str | None = None  # text encoding of CSV/TSV/JSONL; UTF-8 (or a BOM) when None
     seed: int = 0
 
 

@@ -134,7 +134,9 @@ def inference_runtime(device: str = "auto", precision: str = "auto") -> Runtime:
     return Runtime(device=dev, precision=resolve_precision(dev, precision))
 
 
-def build_runtime(device: str = "auto", precision: str = "auto", seed: int = 0) -> Runtime:
+def build_runtime(
+    device: str = "auto", precision: str = "auto", seed: int = 0, grad_accum: int = 1
+) -> Runtime:
     """Seed everything and build the Accelerator for training (single or multi-process).
 
     Under ``accelerate launch``/``torchrun`` the Accelerator picks up the process group from the
@@ -154,6 +156,7 @@ def build_runtime(device: str = "auto", precision: str = "auto", seed: int = 0) 
     accelerator = Accelerator(
         cpu=dev.type == "cpu",
         mixed_precision={"bf16": "bf16", "fp16": "fp16"}.get(precision, "no"),
+        gradient_accumulation_steps=max(1, grad_accum),
     )
     seed_everything(seed + accelerator.process_index)
     return Runtime(device=accelerator.device, precision=precision, accelerator=accelerator)

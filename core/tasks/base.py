@@ -38,6 +38,7 @@ class PreparedData:
     # e.g. length-grouped batches for text.
     train_batch_sampler: Callable[[int, int, int], Sampler[list[int]]] | None = None
     notices: list[str] = field(default_factory=list)  # what the user should know (sampling, …)
+    raw: dict[str, Any] = field(default_factory=dict)  # raw inputs per split (frames, texts, paths)
 
 
 class Predictor(ABC):

@@ -1,0 +1,70 @@
+"""Resume checkpoints: model weights (safetensors), optimizer/scheduler state and loop counters.
+
+Written at each epoch end into ``runs/<id>/checkpoint`` by swapping in a finished temporary folder,
+so a process killed mid-write leaves the previous checkpoint intact. The optimizer state is a file
+this project wrote itself and is read back with ``torch.load(weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_model, save_model
+from torch import nn
+
+
+@dataclass
+class LoopState:
+    epoch: int = 0  # epochs completed
+    global_step: int = 0
+    best: float | None = None
+    bad_epochs: int = 0
+    samples_seen: int = 0
+
+
+def atomic_dir(final: Path) -> Path:
+    """A fresh temporary sibling folder; call ``commit_dir`` to swap it in."""
+    tmp = final.with_name(final.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    return tmp
+
+
+def commit_dir(tmp: Path, final: Path) -> None:
+    old = final.with_name(final.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)
+    tmp.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def save_checkpoint(
+    folder: Path, model: nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any, state: LoopState
+) -> None:
+    tmp = atomic_dir(folder)
+    save_model(model, str(tmp / "model.safetensors"))
+    torch.save(
+        {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()},
+        tmp / "optimizer.pt",
+    )
+    (tmp / "state.json").write_text(json.dumps(asdict(state)))
+    commit_dir(tmp, folder)
+
+
+def load_checkpoint(
+    folder: Path, model: nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any
+) -> LoopState | None:
+    """Restore from ``folder``; None when there is no complete checkpoint."""
+    if not (folder / "state.json").exists():
+        return None
+    load_model(model, str(folder / "model.safetensors"))
+    states = torch.load(folder / "optimizer.pt", map_location="cpu", weights_only=True)
+    optimizer.load_state_dict(states["optimizer"])
+    scheduler.load_state_dict(states["scheduler"])
+    return LoopState(**json.loads((folder / "state.json").read_text()))

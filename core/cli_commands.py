@@ -1,0 +1,240 @@
+"""What each `loupe` subcommand does. Thin: parse → core call → print."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from core.cli import command, emit, install_sigterm, progress_printer, read_config_file, wait_for_turn
+from core.config import RunConfig
+from core.errors import LoupeError
+
+
+def config_from_args(args: argparse.Namespace) -> RunConfig:
+    """Defaults of the kind (or a --config file), then every flag the user gave on top."""
+    from core.tasks import get_task
+
+    task = get_task(args.kind)
+    if args.config:
+        cfg = RunConfig.from_dict({"task": args.kind, **read_config_file(args.config)})
+    else:
+        sample = args.data.split(":", 1)[1] if args.data and args.data.startswith("sample:") else None
+        if sample and sample not in task.samples():
+            raise LoupeError(f"Unknown {args.kind} sample '{sample}'.",
+                             f"use one of {', '.join(task.samples())}.")
+        cfg = task.default_config(sample)
+        if args.data and not sample:
+            cfg = cfg.replace(data={"source": args.data, "target": None, "text_column": None,
+                                    "label_column": None})
+    data = {k: v for k, v in {
+        "source": args.data, "target": args.target, "text_column": args.text_column,
+        "label_column": args.label_column, "negative_source": args.negative_data,
+        "encoding": args.encoding, "max_rows": args.max_rows}.items() if v is not None}
+    model = {k: v for k, v in {
+        "name": args.model, "max_length": args.max_length, "image_size": args.image_size,
+        "freeze_backbone": args.freeze_backbone}.items() if v is not None}
+    if args.hidden_sizes:
+        try:
+            model["hidden_sizes"] = [int(x) for x in args.hidden_sizes.split(",") if x.strip()]
+        except ValueError as exc:
+            raise LoupeError(f"--hidden-sizes {args.hidden_sizes!r} is not a list of numbers.",
+                             "write widths separated by commas, e.g. 128,64.") from exc
+    train = {k: v for k, v in {
+        "epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size,
+        "grad_accum": args.grad_accum, "patience": args.patience, "max_steps": args.max_steps,
+        "num_workers": args.num_workers, "device": args.device, "precision": args.precision,
+        "seed": args.seed}.items() if v is not None}
+    extra: dict[str, Any] = {"data": data, "model": model, "train": train}
+    if args.name:
+        extra["name"] = args.name
+    if args.tag:
+        extra["tags"] = list(args.tag)
+    return cfg.replace(**extra)
+
+
+@command("train")
+def cmd_train(args: argparse.Namespace) -> int:
+    from core.store import RunStore
+    from core.train import train
+
+    cfg = config_from_args(args)
+    store = RunStore() if int(os.environ.get("RANK", "0")) == 0 else None
+    if args.wait_turn and args.run_id and store is not None and not wait_for_turn(store, args.run_id):
+        print(f"run {args.run_id} was cancelled before it started")
+        return 0
+    flag = {"stop": False}
+    install_sigterm(flag)
+    result = train(cfg, store, [progress_printer(args.quiet or args.json)], run_id=args.run_id,
+                   should_stop=lambda: flag["stop"])
+    if int(os.environ.get("RANK", "0")) != 0:
+        return 0
+    emit(args, {"run_id": result.run_id, "status": result.status, "metrics": result.metrics},
+         _train_summary(result))
+    return 0
+
+
+def _train_summary(result: Any) -> str:
+    lines = [f"run {result.run_id}: {result.status}"]
+    for key in sorted(result.metrics):
+        if key.startswith(("test_", "val_")) and "_" in key and not key.endswith("_loss"):
+            if any(key.startswith(f"{s}_{m}") for s in ("test", "val")
+                   for m in ("rmse", "mae", "r2", "accuracy", "macro_f1", "roc_auc", "top")):
+                lines.append(f"  {key:28s} {result.metrics[key]:.4f}")
+    for notice in result.report.get("notices", []):
+        lines.append(f"  note: {notice}")
+    return "\n".join(lines)
+
+
+@command("resume")
+def cmd_resume(args: argparse.Namespace) -> int:
+    from core.train import resume
+
+    result = resume(args.run_id, callbacks=[progress_printer(args.quiet or args.json)])
+    emit(args, {"run_id": result.run_id, "status": result.status, "metrics": result.metrics},
+         _train_summary(result))
+    return 0
+
+
+@command("predict")
+def cmd_predict(args: argparse.Namespace) -> int:
+    from core.predict import load_predictor
+
+    predictor = load_predictor(args.run_id, device=args.device)
+    if args.text is not None:
+        inputs: Any = [args.text]
+    elif args.data:
+        inputs = predictor.load_inputs(Path(args.data))
+    else:
+        raise LoupeError("Nothing to predict.", "pass --data FILE (or --text for a text run).")
+    result = predictor.predict(inputs)
+    if args.out:
+        write_frame(result, Path(args.out))
+        print(f"wrote {len(result):,} predictions to {args.out}")
+        return 0
+    emit(args, result.to_dict(orient="records"), result.to_string(max_rows=50))
+    return 0
+
+
+def write_frame(frame: pd.DataFrame, out: Path) -> None:
+    """Write atomically: a temporary file renamed into place, so no half-written output remains."""
+    suffix = out.suffix.lower()
+    tmp = out.with_name(out.name + ".part")
+    try:
+        if suffix == ".parquet":
+            frame.to_parquet(tmp, index=False)
+        elif suffix in (".jsonl", ".json"):
+            frame.to_json(tmp, orient="records", lines=True)
+        elif suffix in (".csv", ".tsv", ".txt", ""):
+            frame.to_csv(tmp, index=False, sep="\t" if suffix == ".tsv" else ",")
+        else:
+            raise LoupeError(f"Cannot write predictions as '{suffix}'.", "use .csv, .jsonl or .parquet.")
+        tmp.replace(out)
+    except OSError as exc:
+        raise LoupeError(f"Cannot write {out} ({exc.strerror}).",
+                         "choose a folder you can write with free space.") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@command("runs")
+def cmd_runs(args: argparse.Namespace) -> int:
+    from core.store import RunStore
+
+    store = RunStore()
+    store.recover_interrupted()
+    runs = store.list_runs(task=args.task, status=args.status, tag=args.tag, text=args.search,
+                           limit=args.limit)
+    if args.json:
+        print(runs.to_json(orient="records", date_format="iso"))
+        return 0
+    if runs.empty:
+        print("no runs yet — try: loupe train tabular --data sample:house_prices")
+        return 0
+    rows = []
+    for run in runs.itertuples():
+        metrics = json.loads(run.metrics_json or "{}")
+        headline = next((f"{k}={metrics[k]:.4g}" for k in ("test_r2", "test_accuracy", "test_macro_f1")
+                         if k in metrics), "")
+        rows.append([run.id, run.task, run.name, run.status,
+                     run.created_at.strftime("%Y-%m-%d %H:%M"), headline, ",".join(run.tags)])
+    print(pd.DataFrame(rows, columns=["id", "task", "name", "status", "created", "test", "tags"])
+          .to_string(index=False))
+    return 0
+
+
+@command("show")
+def cmd_show(args: argparse.Namespace) -> int:
+    from core.store import RunStore
+
+    store = RunStore()
+    run = store.get_run(args.run_id)
+    run["system"] = store.system(run["id"])
+    run["artifacts"] = store.artifacts(run["id"]).to_dict(orient="records")
+    lines = [f"{run['name']} ({run['id']}) — {run['task']}, {run['status']}",
+             f"  created {run['created_at']}  device {run['device']}  precision {run['precision']}"]
+    if run.get("error"):
+        lines.append(f"  error: {run['error']}")
+    for key, value in sorted(run["metrics"].items()):
+        lines.append(f"  {key:30s} {value:.4f}")
+    for key, value in sorted(run["system"].items()):
+        lines.append(f"  {key:30s} {value:,.2f}")
+    for art in run["artifacts"]:
+        lines.append(f"  artifact {art['kind']}: {art['path']} ({art['bytes']:,} bytes)")
+    lines.append("  config: " + json.dumps(run["config"]))
+    emit(args, run, "\n".join(lines))
+    return 0
+
+
+@command("cancel")
+def cmd_cancel(args: argparse.Namespace) -> int:
+    from core.jobs import cancel_job
+
+    cancel_job(args.run_id)
+    print(f"asked run {args.run_id} to stop")
+    return 0
+
+
+@command("delete")
+def cmd_delete(args: argparse.Namespace) -> int:
+    from core.store import RunStore
+
+    store = RunStore()
+    run = store.get_run(args.run_id)
+    store.delete_run(run["id"])
+    print(f"deleted run {run['id']}")
+    return 0
+
+
+@command("tag")
+def cmd_tag(args: argparse.Namespace) -> int:
+    from core.store import RunStore
+
+    store = RunStore()
+    store.tag_run(store.get_run(args.run_id)["id"], args.tags)
+    print(f"tags of {args.run_id}: {', '.join(args.tags) or '(none)'}")
+    return 0
+
+
+@command("samples")
+def cmd_samples(args: argparse.Namespace) -> int:
+    from core.tasks import all_tasks
+
+    listing = {t.kind: t.samples() for t in all_tasks()}
+    human = "\n".join(f"{kind}:\n" + "\n".join(f"  sample:{n:14s} {d}" for n, d in samples.items())
+                      for kind, samples in listing.items())
+    emit(args, listing, human)
+    return 0
+
+
+@command("serve")
+def cmd_serve(args: argparse.Namespace) -> int:
+    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    return subprocess.call([sys.executable, "-m", "streamlit", "run", str(app),
+                            "--server.port", str(args.port)])

@@ -1,0 +1,136 @@
+"""Tabular preprocessing fitted on the training split only, stored as JSON (no pickle).
+
+Numeric columns: median imputation + standardisation. Categorical columns: most-frequent
+imputation + one-hot over the categories seen in training (unseen categories encode as all zeros).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.datasets.tables import numeric_or_none
+from core.errors import LoupeError
+
+MAX_CATEGORIES = 50
+
+
+@dataclass
+class Preprocessor:
+    target: str
+    numeric: list[str] = field(default_factory=list)
+    categorical: list[str] = field(default_factory=list)
+    medians: dict[str, float] = field(default_factory=dict)
+    means: dict[str, float] = field(default_factory=dict)
+    stds: dict[str, float] = field(default_factory=dict)
+    categories: dict[str, list[str]] = field(default_factory=dict)
+    fills: dict[str, str] = field(default_factory=dict)
+    target_mean: float = 0.0
+    target_std: float = 1.0
+
+    # --- fitting --------------------------------------------------------------------------
+    @classmethod
+    def fit(cls, train: pd.DataFrame, target: str, numeric: list[str], categorical: list[str]) -> Preprocessor:
+        prep = cls(target=target, numeric=list(numeric), categorical=list(categorical))
+        for col in numeric:
+            values = numeric_or_none(train[col])
+            values = values if values is not None else pd.Series(dtype=float)
+            median = float(values.median()) if values.notna().any() else 0.0
+            filled = values.fillna(median)
+            prep.medians[col] = median
+            prep.means[col] = float(filled.mean()) if len(filled) else 0.0
+            std = float(filled.std(ddof=0)) if len(filled) else 1.0
+            prep.stds[col] = std if std > 1e-12 else 1.0
+        for col in categorical:
+            values = train[col].astype("string")
+            mode = values.mode(dropna=True)
+            prep.fills[col] = str(mode.iloc[0]) if len(mode) else "missing"
+            counts = values.fillna(prep.fills[col]).value_counts()
+            prep.categories[col] = sorted(str(c) for c in counts.index[:MAX_CATEGORIES])
+        y = train[target].astype(float)
+        prep.target_mean = float(y.mean())
+        std = float(y.std(ddof=0))
+        prep.target_std = std if std > 1e-12 else 1.0
+        return prep
+
+    # --- applying -------------------------------------------------------------------------
+    @property
+    def feature_names(self) -> list[str]:
+        names = list(self.numeric)
+        for col in self.categorical:
+            names += [f"{col}={cat}" for cat in self.categories[col]]
+        return names
+
+    @property
+    def feature_sources(self) -> list[str]:
+        """For each encoded feature, the original column it came from (SHAP sums groups back)."""
+        sources = list(self.numeric)
+        for col in self.categorical:
+            sources += [col] * len(self.categories[col])
+        return sources
+
+    @property
+    def input_columns(self) -> list[str]:
+        return self.numeric + self.categorical
+
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        missing = [c for c in self.input_columns if c not in frame.columns]
+        if missing:
+            raise LoupeError(
+                f"The input lacks column(s) the model was trained on: {', '.join(map(repr, missing))}.",
+                "add those columns (values may be empty; they are imputed).",
+            )
+        parts = []
+        for col in self.numeric:
+            values = pd.to_numeric(frame[col], errors="coerce").astype(float)
+            values = values.where(np.isfinite(values), np.nan).fillna(self.medians[col])
+            parts.append(((values - self.means[col]) / self.stds[col]).to_numpy()[:, None])
+        for col in self.categorical:
+            values = frame[col].astype("string").fillna(self.fills[col]).astype(str).to_numpy()
+            cats = np.array(self.categories[col], dtype=object)
+            parts.append((values[:, None] == cats[None, :]).astype(np.float64))
+        if not parts:
+            return np.zeros((len(frame), 0), dtype=np.float32)
+        return np.concatenate(parts, axis=1).astype(np.float32)
+
+    def scale_target(self, y: np.ndarray) -> np.ndarray:
+        return ((y - self.target_mean) / self.target_std).astype(np.float32)
+
+    def unscale_target(self, y: np.ndarray) -> np.ndarray:
+        return y * self.target_std + self.target_mean
+
+    # --- JSON -----------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Preprocessor:
+        return cls(**raw)
+
+
+def split_columns(frame: pd.DataFrame, target: str) -> tuple[list[str], list[str], list[str]]:
+    """(numeric, categorical, ignored-with-reason) feature columns, target excluded.
+
+    Text-like columns with many distinct values (ids, free text, names) are ignored rather than
+    exploded into thousands of one-hot features.
+    """
+    numeric, categorical, ignored = [], [], []
+    for col in frame.columns:
+        if col == target:
+            continue
+        series = frame[col]
+        if series.isna().all():
+            ignored.append(f"'{col}' is empty in every row")
+            continue
+        if numeric_or_none(series) is not None:
+            numeric.append(col)
+            continue
+        distinct = series.nunique(dropna=True)
+        if distinct <= MAX_CATEGORIES or distinct <= 0.05 * len(series):
+            categorical.append(col)
+        else:
+            ignored.append(f"'{col}' has {distinct:,} distinct text values (an id or free text)")
+    return numeric, categorical, ignored

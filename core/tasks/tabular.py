@@ -1,0 +1,222 @@
+"""Tabular regression: predict a numeric column from the others with an MLP.
+
+Baselines (the training mean and a ridge regression on the same encoded features) are reported
+next to the network so the user sees whether it earns its keep.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from safetensors.torch import load_model, save_model
+from torch import nn
+from torch.utils.data import TensorDataset
+
+from core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from core.datasets.samples import TABULAR_SAMPLES, is_sample, load_tabular_sample
+from core.datasets.tables import Table, fingerprint_frame, numeric_or_none, read_table, sample_rows
+from core.datasets.tabular_prep import Preprocessor, split_columns
+from core.errors import LoupeError, suggest
+from core.evaluate import downsample_indices, regression_metrics
+from core.models.mlp import MLP
+from core.runtime import inference_mode, inference_runtime
+from core.tasks import register
+from core.tasks.base import PreparedData, Predictor, Task
+
+MIN_ROWS = 20
+
+
+class _Dataset(TensorDataset):
+    """Rows as dicts so the generic loop can treat every kind alike."""
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        features, labels = super().__getitem__(index)
+        return {"features": features, "labels": labels}
+
+
+def split_indices(n: int, val: float, test: float, seed: int) -> dict[str, np.ndarray]:
+    order = np.random.default_rng(seed).permutation(n)
+    n_test, n_val = max(1, round(n * test)), max(1, round(n * val))
+    return {"test": order[:n_test], "val": order[n_test:n_test + n_val],
+            "train": order[n_test + n_val:]}
+
+
+class TabularTask(Task):
+    kind = "tabular"
+    title = "Tabular regression"
+    monitor = "loss"
+    monitor_mode = "min"
+    default_lr = 3e-3
+
+    def samples(self) -> dict[str, str]:
+        return {name: desc for name, (desc, _, _) in TABULAR_SAMPLES.items()}
+
+    def default_config(self, sample: str | None = None) -> RunConfig:
+        sample = sample or "house_prices"
+        return RunConfig(
+            task=self.kind,
+            data=DataConfig(source=f"sample:{sample}", target=TABULAR_SAMPLES[sample][1]),
+            model=ModelConfig(name="mlp", hidden_sizes=(128, 64), dropout=0.1),
+            train=TrainConfig(epochs=150, batch_size=64, lr=self.default_lr, patience=20,
+                              weight_decay=1e-4),
+        )
+
+    # --- data -----------------------------------------------------------------------------
+    def read(self, cfg: RunConfig) -> tuple[Table, str]:
+        d = cfg.data
+        if not d.source:
+            raise LoupeError("No data chosen.", "pass --data FILE or pick a sample.")
+        if is_sample(d.source):
+            frame, default_target = load_tabular_sample(d.source)
+            table = sample_rows(Table(frame, fingerprint_frame(frame), source_rows=len(frame)),
+                                d.max_rows, d.seed)
+            return table, d.target or default_target
+        table = read_table(d.source, max_rows=d.max_rows or 200_000, seed=d.seed, encoding=d.encoding)
+        if not d.target:
+            raise LoupeError("No target column chosen.",
+                             f"pass --target with one of {', '.join(map(repr, table.frame.columns[:10]))}.")
+        return table, d.target
+
+    def load_data(self, cfg: RunConfig) -> PreparedData:
+        table, target = self.read(cfg)
+        frame, notices, name = table.frame, list(table.notices), Path(cfg.data.source).name
+        if target not in frame.columns:
+            raise LoupeError(f"{name} has no column '{target}'.",
+                             f"pass --target with the right name: {suggest(target, frame.columns)}")
+        y = numeric_or_none(frame[target])
+        if y is None:
+            raise LoupeError(
+                f"The target column '{target}' in {name} is not numeric "
+                f"(type {frame[target].dtype}); regression needs numbers.",
+                "pick a numeric target column, or convert the values to numbers.")
+        bad = ~np.isfinite(y.to_numpy(dtype=float, na_value=np.nan))
+        if bad.all():
+            raise LoupeError(f"The target column '{target}' in {name} has no usable values "
+                             "(all empty, NaN or infinite).", "pick a target column with numbers.")
+        if bad.any():
+            rows = np.flatnonzero(bad)[:5] + 2  # +2: 1-based and the header line
+            notices.append(f"{bad.sum():,} rows with an empty, NaN or infinite target were left "
+                           f"out (e.g. file lines {', '.join(map(str, rows))}).")
+        frame = frame.loc[~bad].reset_index(drop=True)
+        frame[target] = y[~bad].to_numpy()
+        if len(frame) < MIN_ROWS:
+            raise LoupeError(f"{name} has {len(frame)} usable rows; at least {MIN_ROWS} are needed "
+                             "for train/validation/test splits.", "add more rows.")
+        numeric, categorical, ignored = split_columns(frame, target)
+        notices += [f"Column {reason}: not used as a feature." for reason in ignored]
+        if not numeric and not categorical:
+            raise LoupeError(f"{name} has no usable feature columns besides '{target}'.",
+                             "add numeric or categorical columns to predict from.")
+        idx = split_indices(len(frame), cfg.data.val_fraction, cfg.data.test_fraction, cfg.data.seed)
+        prep = Preprocessor.fit(frame.iloc[idx["train"]], target, numeric, categorical)
+        splits = {}
+        for split, rows in idx.items():
+            part = frame.iloc[rows]
+            x = torch.from_numpy(prep.transform(part))
+            t = torch.from_numpy(prep.scale_target(part[target].to_numpy(dtype=float)))
+            splits[split] = _Dataset(x, t)
+        meta = {"preprocessing": prep.to_dict(), "feature_names": prep.feature_names,
+                "feature_sources": prep.feature_sources, "rows": len(frame),
+                "split_rows": {k: len(v) for k, v in idx.items()}}
+        raw = {k: frame.iloc[v].reset_index(drop=True) for k, v in idx.items()}
+        return PreparedData(splits["train"], splits["val"], splits["test"], meta,
+                            table.fingerprint, notices=notices, raw=raw)
+
+    # --- model ----------------------------------------------------------------------------
+    def build_model(self, cfg: RunConfig, data: PreparedData) -> nn.Module:
+        return MLP(len(data.meta["feature_names"]), cfg.model.hidden_sizes, cfg.model.dropout)
+
+    def forward(self, model: nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        pred = model(batch["features"]).float()
+        return nn.functional.mse_loss(pred, batch["labels"].float()), pred
+
+    def metrics(self, outputs: np.ndarray, targets: np.ndarray, data: PreparedData) -> dict[str, float]:
+        prep = Preprocessor.from_dict(data.meta["preprocessing"])
+        return regression_metrics(prep.unscale_target(outputs), prep.unscale_target(targets))
+
+    def report(self, model: nn.Module, data: PreparedData, outputs: dict[str, np.ndarray],
+               targets: dict[str, np.ndarray]) -> dict[str, Any]:
+        from sklearn.linear_model import Ridge
+
+        prep = Preprocessor.from_dict(data.meta["preprocessing"])
+        x = {s: getattr(data, s).tensors[0].numpy() for s in ("train", "val", "test")}
+        linear = Ridge(alpha=1.0).fit(x["train"], targets["train"])
+        baselines, extra = {}, {}
+        for split in ("train", "val", "test"):
+            true = prep.unscale_target(targets[split])
+            mean_pred = np.full_like(true, prep.target_mean)
+            lin_pred = prep.unscale_target(linear.predict(x[split]))
+            baselines[split] = {"mlp": regression_metrics(prep.unscale_target(outputs[split]), true),
+                                "linear": regression_metrics(lin_pred, true),
+                                "mean": regression_metrics(mean_pred, true)}
+            for model_name in ("linear", "mean"):
+                for metric, value in baselines[split][model_name].items():
+                    extra[f"{split}_{metric}_{model_name}"] = value
+        keep = downsample_indices(len(targets["test"]))
+        true, pred = prep.unscale_target(targets["test"][keep]), prep.unscale_target(outputs["test"][keep])
+        return {"kind": self.kind, "target": prep.target, "baselines": baselines,
+                "extra_metrics": extra,
+                "test_predictions": {"true": true.tolist(), "pred": pred.tolist(),
+                                     "residual": (true - pred).tolist()}}
+
+    # --- artifacts ------------------------------------------------------------------------
+    def save_artifact(self, model: nn.Module, cfg: RunConfig, data: PreparedData, out_dir: Path) -> None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        save_model(model, str(out_dir / "model.safetensors"))
+        config = {"task": self.kind, "architecture": "mlp", "in_features": model.in_features,
+                  "hidden_sizes": list(cfg.model.hidden_sizes), "dropout": cfg.model.dropout}
+        (out_dir / "config.json").write_text(json.dumps(config, indent=2))
+        (out_dir / "preprocessing.json").write_text(json.dumps(data.meta["preprocessing"], indent=2))
+        (out_dir / "run_config.json").write_text(cfg.to_json())
+
+    def load_weights(self, model: nn.Module, artifact_dir: Path) -> None:
+        load_model(model, str(artifact_dir / "model.safetensors"))
+
+    def load_predictor(self, artifact_dir: Path, device: str = "auto") -> Predictor:
+        return TabularPredictor(artifact_dir, device)
+
+
+class TabularPredictor(Predictor):
+    task = "tabular"
+
+    def __init__(self, artifact_dir: Path, device: str = "auto") -> None:
+        config = json.loads((artifact_dir / "config.json").read_text())
+        self.prep = Preprocessor.from_dict(json.loads((artifact_dir / "preprocessing.json").read_text()))
+        self.meta = {"preprocessing": self.prep.to_dict(), "feature_names": self.prep.feature_names,
+                     "feature_sources": self.prep.feature_sources, "config": config}
+        self.runtime = inference_runtime(device, "fp32")
+        self.model = MLP(config["in_features"], config["hidden_sizes"], config["dropout"])
+        load_model(self.model, str(artifact_dir / "model.safetensors"))
+        self.model.to(self.runtime.device).eval()
+
+    @property
+    def input_columns(self) -> list[str]:
+        return self.prep.input_columns
+
+    def predict_encoded(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+        """Predictions in target units from already-encoded features (SHAP calls this)."""
+        outs = []
+        with inference_mode(self.runtime):
+            for start in range(0, len(x), batch_size):
+                chunk = torch.as_tensor(x[start:start + batch_size], dtype=torch.float32)
+                outs.append(self.model(chunk.to(self.runtime.device)).float().cpu().numpy())
+        pred = np.concatenate(outs) if outs else np.zeros(0)
+        return self.prep.unscale_target(pred)
+
+    def predict(self, inputs: Any, batch_size: int = 4096) -> pd.DataFrame:
+        frame = pd.DataFrame([inputs]) if isinstance(inputs, dict) else pd.DataFrame(inputs)
+        if frame.empty:
+            raise LoupeError("There are no rows to predict.", "give at least one row.")
+        pred = self.predict_encoded(self.prep.transform(frame), batch_size)
+        return pd.DataFrame({"prediction": pred}, index=frame.index)
+
+    def load_inputs(self, path: Path) -> pd.DataFrame:
+        return read_table(path, max_rows=None).frame
+
+
+register(TabularTask())

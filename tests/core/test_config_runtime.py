@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+from core.config import RunConfig
+from core.errors import LoupeError
+from core.runtime import build_runtime, inference_runtime, resolve_device, resolve_precision
+from core.tasks import get_task, task_kinds
+
+
+def test_config_round_trips_through_json() -> None:
+    cfg = RunConfig.from_dict({"task": "tabular", "train": {"epochs": 3, "lr": 1}, "tags": ["a"]})
+    assert cfg.train.lr == 1.0 and isinstance(cfg.train.lr, float)
+    assert RunConfig.from_json(cfg.to_json()) == cfg
+    assert cfg.replace(train={"epochs": 5}).train.epochs == 5
+
+
+@pytest.mark.parametrize(
+    "raw, words",
+    [
+        ({"task": "tabular", "train": {"epoch": 3}}, ["train.epoch", "epochs"]),
+        ({"task": "tabular", "bogus": 1}, ["config.bogus"]),
+        ({"task": "tabular", "train": {"epochs": "ten"}}, ["train.epochs", "whole number"]),
+        ({"task": "tabular", "train": {"batch_size": True}}, ["train.batch_size"]),
+        ({"task": "tabular", "model": {"hidden_sizes": 5}}, ["model.hidden_sizes", "list"]),
+    ],
+)
+def test_config_rejects_unknown_keys_and_wrong_types(raw: dict, words: list[str]) -> None:
+    with pytest.raises(LoupeError) as err:
+        RunConfig.from_dict(raw)
+    for word in words:
+        assert word in str(err.value)
+
+
+def test_config_from_bad_json_names_the_line() -> None:
+    with pytest.raises(LoupeError, match="line 2"):
+        RunConfig.from_json('{"task": "tabular",\n "train": }')
+
+
+def test_device_and_precision_on_cpu() -> None:
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_precision(torch.device("cpu"), "auto") == "fp32"
+    assert resolve_precision(torch.device("cpu"), "bf16") == "bf16"
+    with pytest.raises(LoupeError):
+        resolve_precision(torch.device("cpu"), "fp16")
+    with pytest.raises(LoupeError, match="Unknown device"):
+        resolve_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(LoupeError, match="no CUDA GPU"):
+            resolve_device("cuda")
+
+
+def test_runtime_builds_accelerator_and_seeds() -> None:
+    rt = build_runtime("cpu", "auto", seed=3)
+    a = torch.rand(3)
+    rt2 = build_runtime("cpu", "bf16", seed=3)
+    assert torch.equal(a, torch.rand(3))
+    assert rt.precision == "fp32" and rt2.accelerator.mixed_precision == "bf16"
+    assert inference_runtime("cpu").accelerator is None
+
+
+def test_registry_lists_kinds_and_rejects_unknown() -> None:
+    assert "tabular" in task_kinds()
+    with pytest.raises(LoupeError, match="tabulr"):
+        get_task("tabulr")
