@@ -1,200 +1,48 @@
-"""Masking operators and THE masking hook every other module calls.
+"""THE masking hook every other module calls: ``mask_text``, ``mask_frame``, ``mask_tokens``.
 
 Privacy mode is on by default everywhere: pages, exports, explanations and the CLI pass text and
-tables through ``mask_text`` / ``mask_frame`` / ``mask_tokens`` unless the user has explicitly
-unmasked columns of a dataset (an act recorded by ``core.store.privacy_log.record_unmask``).
-
-Operators:
-- ``replace``: the entity type, ``<EMAIL>``.
-- ``partial``: keep a few characters so a person can tell values apart (``j***@e***.com``,
-  ``**** **** **** 1234``); lengths of free parts are hidden behind a fixed ``***``.
-- ``hash``: ``<EMAIL:1f0c...>``, an HMAC-SHA256 keyed with a per-install secret. Equal values give
-  equal tokens (joins and counts still work), and without the secret a token cannot be reversed
-  or confirmed by hashing guesses, which a plain SHA-256 of an e-mail would allow.
-- ``drop``: remove the value (a whole column in tables, the span in text).
+tables through these hooks unless the user has explicitly unmasked columns of a dataset (an act
+recorded by ``core.store.privacy_log.record_unmask``). The operators themselves ("replace",
+"partial", "hash", "drop") live in ``core.privacy.operators``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import os
-import re
-import secrets
-import time
 from collections.abc import Iterable
-from pathlib import Path
 
 import pandas as pd
 
-from core.errors import LoupeError, suggest
-from core.paths import loupe_home
-from core.privacy.detect import (
-    CARD,
-    DOB,
-    EMAIL,
-    IBAN,
-    IP,
-    PERSON,
-    PHONE,
-    POSTAL,
-    SSN,
-    URL,
-    detect_text,
-    detect_value,
+from core.privacy.detect import Finding, detect_text, detect_value
+from core.privacy.operators import (
+    OPERATORS,
+    check_operator,
+    hash_token,
+    mask_value,
+    partial_mask,
+    secret_key,
 )
-from core.privacy.report import DIRECT, NONE, ColumnPII, ColumnReport, scan_frame
+from core.privacy.report import (
+    DEFAULT_SAMPLE_ROWS,
+    DIRECT,
+    NONE,
+    ColumnPII,
+    ColumnReport,
+    sample_index,
+    scan_column,
+    scan_frame,
+)
 
-OPERATORS = ("replace", "partial", "hash", "drop")
+__all__ = ["OPERATORS", "PRIVACY_MODE_DEFAULT", "hash_token", "mask_frame", "mask_text",
+           "mask_tokens", "mask_value", "partial_mask", "secret_key"]
+
 PRIVACY_MODE_DEFAULT = True
-SECRET_FILE = "secret.key"
 _FALLBACK_LABEL = "REDACTED"
-
-
-def check_operator(operator: str) -> str:
-    if operator not in OPERATORS:
-        raise LoupeError(f"Unknown masking operator {operator!r}.", suggest(operator, OPERATORS))
-    return operator
-
-
-# --- the per-install secret ------------------------------------------------------------------
-
-
-_SECRETS: dict[Path, bytes] = {}
-
-
-def secret_key(home: Path | None = None) -> bytes:
-    """The install's HMAC key, created on first use as ``secret.key`` with 0600 permissions.
-
-    Created with O_EXCL so two processes starting at once agree on one key (the loser reads the
-    winner's file). The key never leaves the machine; deleting it changes every hash token.
-    """
-    path = (home or loupe_home()) / SECRET_FILE
-    cached = _SECRETS.get(path)
-    if cached is not None and path.exists():
-        return cached
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        key = _read_key(path)
-    else:
-        key = secrets.token_bytes(32)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(key.hex().encode())
-    _SECRETS[path] = key
-    return key
-
-
-def _read_key(path: Path) -> bytes:
-    for _ in range(50):  # another process may be between create and write
-        raw = path.read_bytes().strip()
-        if raw:
-            try:
-                return bytes.fromhex(raw.decode())
-            except ValueError:
-                break
-        time.sleep(0.02)
-    raise LoupeError(f"The masking secret {path} is empty or corrupt.",
-                     f"Delete {path} to create a new one (hash tokens will change).")
-
-
-# --- one value -------------------------------------------------------------------------------
-
-
-def _normalise(value: str, entity: str) -> str:
-    """Canonical form before hashing, so "+1 555-123-4567" and "+15551234567" agree."""
-    v = value.strip()
-    if entity in (PHONE, CARD, SSN):
-        return ("+" if v.startswith("+") else "") + re.sub(r"\D", "", v)
-    if entity in (IBAN, POSTAL):
-        return re.sub(r"\s", "", v).upper()
-    if entity in (EMAIL, URL, IP):
-        return v.lower()
-    return " ".join(v.split()).casefold()
-
-
-def hash_token(value: str, entity: str, secret: bytes | None = None) -> str:
-    """Keyed, irreversible token: ``<EMAIL:16 hex>``. Same value + same secret -> same token."""
-    key = secret if secret is not None else secret_key()
-    digest = hmac.new(key, _normalise(value, entity).encode(), hashlib.sha256).hexdigest()
-    return f"<{entity}:{digest[:16]}>"
-
-
-def _star_alnum(s: str, keep: set[int]) -> str:
-    return "".join(c if (i in keep or not c.isalnum()) else "*" for i, c in enumerate(s))
-
-
-def _keep_last_digits(s: str, n: int) -> str:
-    pos = [i for i, c in enumerate(s) if c.isdigit()]
-    return _star_alnum(s, set(pos[-n:]) | {i for i, c in enumerate(s) if c == "+"})
-
-
-def _partial_email(v: str) -> str:
-    local, _, domain = v.partition("@")
-    host, _, tld = domain.rpartition(".")
-    return f"{local[:1]}***@{host[:1]}***.{tld}" if host else f"{local[:1]}***@***"
-
-
-def _partial_url(v: str) -> str:
-    m = re.match(r"(?i)(https?://|www\.)?([^/?#]*)(.*)", v)
-    scheme, host, rest = m.group(1) or "", m.group(2), m.group(3)
-    tld = host.rpartition(".")[2] if "." in host else ""
-    return f"{scheme}{host[:1]}***{'.' + tld if tld else ''}{'/***' if rest.strip('/') else ''}"
-
-
-def _partial_ip(v: str) -> str:
-    if "." in v and ":" not in v:
-        return v.split(".")[0] + ".*.*.*"
-    return v.split(":")[0] + ":****"
-
-
-def _partial_dob(v: str) -> str:
-    m = re.search(r"(?<!\d)(19|20)\d{2}(?!\d)", v)
-    keep = set(range(m.start(), m.end())) if m else set()
-    return _star_alnum(v, keep)
-
-
-def partial_mask(value: str, entity: str) -> str:
-    """Keep just enough to tell values apart: last card digits, e-mail initials, year of birth."""
-    v = value.strip()
-    if entity == EMAIL:
-        return _partial_email(v)
-    if entity == CARD:
-        return _keep_last_digits(v, 4)
-    if entity in (SSN, PHONE):
-        return _keep_last_digits(v, 4 if entity == SSN else 2)
-    if entity == IBAN:
-        compact = [i for i, c in enumerate(v) if c.isalnum()]
-        return _star_alnum(v, set(compact[:2]) | set(compact[-4:]))
-    if entity == IP:
-        return _partial_ip(v)
-    if entity == URL:
-        return _partial_url(v)
-    if entity == DOB:
-        return _partial_dob(v)
-    if entity == POSTAL:
-        return v[:2] + _star_alnum(v[2:], set())
-    if entity == PERSON:
-        return " ".join(w[:1] + "***" for w in v.split())
-    return v[:1] + "***"
-
-
-def mask_value(value: str, entity: str, operator: str, secret: bytes | None = None) -> str:
-    """Apply one operator to one detected value."""
-    if operator == "replace":
-        return f"<{entity}>"
-    if operator == "partial":
-        return partial_mask(value, entity)
-    if operator == "hash":
-        return hash_token(value, entity, secret)
-    return ""
 
 
 # --- text and tokens -------------------------------------------------------------------------
 
 
-def _mask_spans(text: str, findings: list, operator: str, secret: bytes | None) -> str:
+def _mask_spans(text: str, findings: list[Finding], operator: str, secret: bytes | None) -> str:
     out, pos = [], 0
     for f in findings:
         out.append(text[pos:f.start])
@@ -254,11 +102,16 @@ def mask_tokens(tokens: list[str]) -> list[str]:
     if not findings:
         return list(tokens)
     out: list[str] = []
-    pos = 0
+    pos = first = 0  # findings are sorted and disjoint: walk them alongside the tokens
     for tok, (piece, original, prefix, synthetic) in zip(tokens, parts, strict=True):
         start, end = pos, pos + len(piece)
         pos = end
-        hits = [f for f in findings if f.start < end and f.end > start]
+        while first < len(findings) and findings[first].end <= start:
+            first += 1
+        last = first
+        while last < len(findings) and findings[last].start < end:
+            last += 1
+        hits = findings[first:last]
         if not hits:
             out.append(tok)
             continue
@@ -330,17 +183,28 @@ def mask_frame(
     report = report if report is not None else scan_frame(df)
     keep = {str(c) for c in unmasked_columns}
     secret = secret_key() if operator == "hash" else None
-    out = df.copy()
-    labels = {str(c): c for c in out.columns}  # the report names columns as text
-    for col in report.columns:
-        label = labels.get(col.name)
-        if col.name in keep or label is None or not _needs_masking(col):
-            continue
-        if operator == "drop" and col.kind == "value":
-            out = out.drop(columns=label)
-            continue
-        out[label] = _mask_series(out[label], col, operator, secret)
+    columns: list[pd.Series] = []
+    labels: list[object] = []
+    for i, (label, col) in enumerate(zip(df.columns, report.aligned(df), strict=True)):
+        series = df.iloc[:, i]  # by position: duplicate column names are allowed
+        if col is None:  # a column the report has not seen: scan it now, never pass it blind
+            col = _scan_one(series.rename(str(label)))
+        if col is not None and str(label) not in keep and _needs_masking(col):
+            if operator == "drop" and col.kind == "value":
+                continue
+            series = _mask_series(series, col, operator, secret)
+        columns.append(series.copy())
+        labels.append(label)
+    if not columns:
+        return df.iloc[:, []].copy()
+    out = pd.concat(columns, axis=1)
+    out.columns = pd.Index(labels, dtype=object) if len(set(map(type, labels))) > 1 else labels
     return out
+
+
+def _scan_one(series: pd.Series) -> ColumnPII:
+    idx = sample_index(len(series), DEFAULT_SAMPLE_ROWS)
+    return scan_column(series.iloc[idx], rows=len(idx))
 
 
 def _mask_series(series: pd.Series, col: ColumnPII, operator: str,

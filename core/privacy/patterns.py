@@ -10,6 +10,7 @@ a finder entirely when a string cannot contain its entity, which is what keeps s
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 import re
 from collections.abc import Callable, Iterator
@@ -290,11 +291,12 @@ _BIRTH_CUE = re.compile(
 
 def _find_birth_dates(text: str) -> Iterator[Span]:
     """Dates are personal only as birth dates: keep dates with a birth cue just before them."""
-    cues = [m.end() for m in _BIRTH_CUE.finditer(text)]
+    cues = [m.end() for m in _BIRTH_CUE.finditer(text)]  # already sorted
     if not cues:
         return
     for start, end, conf in find_dates(text):
-        if any(0 <= start - c <= 40 for c in cues):
+        i = bisect.bisect_right(cues, start)  # the nearest cue ending at or before the date
+        if i and start - cues[i - 1] <= 40:
             yield start, end, conf
 
 

@@ -115,11 +115,9 @@ def profile_frame(df: pd.DataFrame, report: ColumnReport | None = None, k: int =
                   bins: int = 20, top: int = 20) -> Profile:
     """Profile every column of ``df`` with small-count suppression applied throughout."""
     report = report if report is not None else scan_frame(df)
-    roles = {c.name: c for c in report.columns}
     rows, dists, warns = [], {}, []
-    for label in df.columns:
-        name, series = str(label), df[label]
-        info = roles.get(name)
+    for i, (label, info) in enumerate(zip(df.columns, report.aligned(df), strict=True)):
+        name, series = str(label), df.iloc[:, i]
         role = info.role if info else NONE
         ctype = column_type(series, info.kind if info else "value", top)
         row = {"column": name, "type": ctype, "dtype": str(series.dtype), "role": role,

@@ -100,6 +100,22 @@ class ColumnReport:
         raise LoupeError(f"Column {name!r} is not in the privacy report.",
                          suggest(name, [c.name for c in self.columns]))
 
+    def aligned(self, df: pd.DataFrame) -> list[ColumnPII | None]:
+        """The report entry for each column of ``df`` by position (None where unknown).
+
+        Positional when the report was made from this layout, so duplicate column names each
+        keep their own entry; otherwise by name, preferring the entry that needs more care.
+        """
+        names = [str(c) for c in df.columns]
+        if [c.name for c in self.columns] == names:
+            return list(self.columns)
+        rank = {DIRECT: 2, QUASI: 1, NONE: 0}
+        best: dict[str, ColumnPII] = {}
+        for c in self.columns:
+            if c.name not in best or rank[c.role] > rank[best[c.name].role]:
+                best[c.name] = c
+        return [best.get(n) for n in names]
+
     def names(self, role: str) -> list[str]:
         """Column names with the given role."""
         return [c.name for c in self.columns if c.role == role]
