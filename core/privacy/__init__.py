@@ -7,19 +7,29 @@ The masking hook every other module calls (privacy mode is on by default):
     mask_tokens(tokens) -> list[str]
 
 Operators: "replace" (<EMAIL>), "partial" (j***@e***.com), "hash" (keyed HMAC token), "drop".
+Unmasking is an audited act: ``core.store.privacy_log.record_unmask`` then pass
+``unmasked_columns(store, fingerprint)`` to ``mask_frame``. Figures live in
+``core.privacy.figures`` (plotly, imported on demand).
 """
 
-from core.privacy.detect import ENTITIES, Finding, detect_text, detect_value
-from core.privacy.mask import (
-    OPERATORS,
-    PRIVACY_MODE_DEFAULT,
-    hash_token,
-    mask_frame,
-    mask_text,
-    mask_tokens,
-    partial_mask,
-    secret_key,
+from core.privacy.anonymity import (
+    KAnonymity,
+    LeakWarning,
+    k_anonymity,
+    safe_histogram,
+    suppress_small_counts,
 )
+from core.privacy.detect import ENTITIES, Finding, detect_text, detect_value
+from core.privacy.inspection import (
+    InspectionResult,
+    format_inspection,
+    inspect_file,
+    inspect_frame,
+    load_table,
+)
+from core.privacy.mask import PRIVACY_MODE_DEFAULT, mask_frame, mask_text, mask_tokens
+from core.privacy.operators import OPERATORS, hash_token, mask_value, partial_mask, secret_key
+from core.privacy.profile import Profile, profile_frame
 from core.privacy.report import (
     DIRECT,
     NONE,
@@ -36,7 +46,10 @@ from core.privacy.report import (
 
 __all__ = [
     "DIRECT", "ENTITIES", "NONE", "OPERATORS", "PRIVACY_MODE_DEFAULT", "QUASI", "ROLES",
-    "CellFinding", "ColumnPII", "ColumnReport", "EntityStat", "Finding", "detect_text",
-    "detect_value", "find_cells", "fingerprint_frame", "hash_token", "mask_frame", "mask_text",
-    "mask_tokens", "partial_mask", "scan_frame", "secret_key",
+    "CellFinding", "ColumnPII", "ColumnReport", "EntityStat", "Finding", "InspectionResult",
+    "KAnonymity", "LeakWarning", "Profile", "detect_text", "detect_value", "find_cells",
+    "fingerprint_frame", "format_inspection", "hash_token", "inspect_file", "inspect_frame",
+    "k_anonymity", "load_table", "mask_frame", "mask_text", "mask_tokens", "mask_value",
+    "partial_mask", "profile_frame", "safe_histogram", "scan_frame", "secret_key",
+    "suppress_small_counts",
 ]

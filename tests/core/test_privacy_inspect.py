@@ -11,7 +11,7 @@ import pytest
 
 from core.errors import LoupeError
 from core.privacy import figures
-from core.privacy.inspect import format_inspection, inspect_file
+from core.privacy.inspection import format_inspection, inspect_file
 from data.make_pii import make_pii
 
 
@@ -65,7 +65,7 @@ def test_semicolon_csv_is_read(tmp_path: Path) -> None:
 
 
 def test_figures_build_from_safe_frames(planted) -> None:
-    from core.privacy.inspect import inspect_frame
+    from core.privacy.inspection import inspect_frame
 
     df, _ = planted
     result = inspect_frame(df)
