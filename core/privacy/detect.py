@@ -19,7 +19,10 @@ import bisect
 import math
 import re
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
+
+import numpy as np
 
 from core.privacy.names import find_names, looks_like_name
 from core.privacy.patterns import FINDERS, digit_count, find_dates, luhn_ok, words
@@ -213,9 +216,13 @@ def detect_value(value: object, column: str = "") -> list[Finding]:
     is only examined in a column whose name points at an entity, since measurement columns of
     floats are the bulk of every table and never hold PII.
     """
+    if isinstance(value, np.generic):
+        value = value.item()  # numpy scalars (from pd.unique) read like Python ones
     if value is None or isinstance(value, bool):
         return []
     cues = column_cues(column)
+    if isinstance(value, (date, np.datetime64)):  # parsed dates: personal only as birth dates
+        return [Finding(DOB, 0, len(str(value)), 0.9)] if cues.dob else []
     if isinstance(value, float):
         if math.isnan(value) or not value.is_integer():
             return []

@@ -113,6 +113,20 @@ def test_cells_read_in_column_context() -> None:
     assert detect_value(3.75, "zip") == [] and detect_value(float("nan"), "phone") == []
 
 
+def test_typed_columns_from_parquet_or_csv() -> None:
+    """Numbers and parsed dates are read with their column's name: ZIPs lose leading zeros as
+    ints, phones become ints, birth dates become datetimes."""
+    df = pd.DataFrame({
+        "zip": [2134, 90210, 10001], "phone": [4155551234, 2125550000, 3105551111],
+        "dob": pd.to_datetime(["1984-03-12", "1990-01-02", None]),
+        "listed": pd.to_datetime(["2020-01-01"] * 3), "weight": [70.5, 80.1, 65.0],
+    })
+    report = scan_frame(df)
+    assert [report.column(c).role for c in df.columns] == [
+        "quasi-identifier", "direct identifier", "quasi-identifier", "none", "none"]
+    assert report.column("dob").entities[0].entity == "DATE_OF_BIRTH"
+
+
 def test_every_planted_value_is_detected() -> None:
     """Ground truth from data/make_pii: every planted value is found with the right type."""
     df, truth = make_pii()
