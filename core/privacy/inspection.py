@@ -144,7 +144,9 @@ def format_inspection(result: InspectionResult) -> str:
     rows = []
     for c in rep.columns:
         p = prof.loc[c.name] if c.name in prof.index else None
-        ents = ", ".join(f"{e.entity} {e.share:.0%}" for e in c.entities) or "-"
+        ents = ", ".join(f"{e.entity} {e.share:.0%}" for e in c.entities[:3]) or "-"
+        if len(c.entities) > 3:
+            ents += f" +{len(c.entities) - 3} more"
         missing = f"{p['missing_share']:.0%}" if p is not None else "-"
         distinct = f"{int(p['distinct']):,}" if p is not None else "-"
         ptype = p["type"] if p is not None else "-"

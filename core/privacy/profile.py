@@ -48,7 +48,8 @@ class Profile:
 
 
 def column_type(series: pd.Series, kind: str = "value", max_categories: int = 20) -> str:
-    """A person's word for the column: numeric, categorical, text, datetime, boolean, empty."""
+    """A person's word for the column: numeric, categorical, string (mostly distinct short
+    values such as codes or names), text, datetime, boolean or empty."""
     values = series.dropna()
     if values.empty:
         return "empty"
@@ -60,7 +61,8 @@ def column_type(series: pd.Series, kind: str = "value", max_categories: int = 20
         return "categorical" if values.nunique() <= min(max_categories, 10) else "numeric"
     if kind == "text":
         return "text"
-    return "categorical"
+    distinct = _distinct(values)
+    return "categorical" if distinct <= 50 or distinct <= 0.5 * len(values) else "string"
 
 
 def _distinct(series: pd.Series) -> int:
@@ -93,7 +95,7 @@ def _distribution(series: pd.Series, ctype: str, k: int, bins: int, top: int) ->
         hist = safe_histogram(words, k=k, bins=bins)
         return pd.DataFrame({"label": hist["label"] + " words", "count": hist["count"],
                              "suppressed": False})
-    if ctype in ("categorical", "boolean"):
+    if ctype in ("categorical", "boolean", "string"):
         counts = values.astype(str).value_counts()
         table = suppress_small_counts(counts, k=k, top=top)
         return table.rename(columns={"value": "label"})[["label", "count", "suppressed"]]
