@@ -18,11 +18,14 @@ from typing import Any
 
 from core.errors import LoupeError
 
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}  # filled by core.cli_commands
 
 
-def command(name: str) -> Callable[[Callable[[argparse.Namespace], int]], Callable[[argparse.Namespace], int]]:
-    def wrap(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+Handler = Callable[[argparse.Namespace], int]
+
+
+def command(name: str) -> Callable[[Handler], Handler]:
+    def wrap(fn: Handler) -> Handler:
         COMMANDS[name] = fn
         return fn
 
@@ -134,4 +137,8 @@ def read_config_file(path: str) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m core.cli` runs this file as __main__; dispatch through the importable module so
+    # the commands registered by core.cli_commands are the ones looked up.
+    from core.cli import main as _main
+
+    sys.exit(_main())

@@ -82,5 +82,12 @@ def add_all(sub: Any) -> None:
     sm = sub.add_parser("samples", help="list the built-in sample datasets")
     _json_flag(sm)
 
+    i = sub.add_parser("inspect", help="find personal data, profile a table, measure k-anonymity")
+    i.add_argument("file", help="CSV, TSV, Parquet or JSONL file")
+    i.add_argument("--k", type=int, default=5, help="k for k-anonymity and small-count suppression")
+    i.add_argument("--quasi", action="append", help="quasi-identifier column (repeatable; default: detected)")
+    i.add_argument("--sample-rows", type=int, default=2000, help="rows scanned per column (0 = all)")
+    _json_flag(i)
+
     sv = sub.add_parser("serve", help="start the dashboard")
     sv.add_argument("--port", type=int, default=8501)

@@ -82,11 +82,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _train_summary(result: Any) -> str:
     lines = [f"run {result.run_id}: {result.status}"]
+    headline = tuple(f"{s}_{m}" for s in ("test", "val")
+                     for m in ("rmse", "mae", "r2", "accuracy", "macro_f1", "roc_auc", "top"))
     for key in sorted(result.metrics):
-        if key.startswith(("test_", "val_")) and "_" in key and not key.endswith("_loss"):
-            if any(key.startswith(f"{s}_{m}") for s in ("test", "val")
-                   for m in ("rmse", "mae", "r2", "accuracy", "macro_f1", "roc_auc", "top")):
-                lines.append(f"  {key:28s} {result.metrics[key]:.4f}")
+        if key.startswith(headline):
+            lines.append(f"  {key:28s} {result.metrics[key]:.4f}")
     for notice in result.report.get("notices", []):
         lines.append(f"  note: {notice}")
     return "\n".join(lines)
@@ -230,6 +230,20 @@ def cmd_samples(args: argparse.Namespace) -> int:
     human = "\n".join(f"{kind}:\n" + "\n".join(f"  sample:{n:14s} {d}" for n, d in samples.items())
                       for kind, samples in listing.items())
     emit(args, listing, human)
+    return 0
+
+
+@command("inspect")
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from core.privacy import fingerprint_frame, format_inspection, inspect_frame, load_table
+    from core.store import RunStore
+    from core.store.privacy_log import load_overrides
+
+    frame = load_table(args.file)
+    result = inspect_frame(frame, args.file, k=args.k, quasi_identifiers=args.quasi,
+                           sample_rows=args.sample_rows or None,
+                           overrides=load_overrides(RunStore(), fingerprint_frame(frame)))
+    emit(args, result.to_dict(), format_inspection(result))
     return 0
 
 

@@ -62,7 +62,9 @@ def confusion(true: np.ndarray, pred: np.ndarray, labels: Sequence[str]) -> dict
     return {"labels": list(labels), "matrix": matrix.tolist()}
 
 
-def per_class_table(metrics: dict[str, float], labels: Sequence[str], true: np.ndarray) -> list[dict[str, Any]]:
+def per_class_table(
+    metrics: dict[str, float], labels: Sequence[str], true: np.ndarray
+) -> list[dict[str, Any]]:
     support = np.bincount(np.asarray(true, dtype=int), minlength=len(labels))
     return [
         {"label": label, "precision": metrics[f"precision_{label}"],

@@ -7,6 +7,7 @@ dashboard without a separate daemon. Output goes to ``runs/<id>/train.log``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -46,10 +47,8 @@ def cancel_job(run_id: str, store: RunStore | None = None) -> None:
     store.request_cancel(run_id)
     pid = store.get_run(run_id).get("pid")
     if pid:
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(int(pid), signal.SIGTERM)
-        except (ProcessLookupError, PermissionError):
-            pass
 
 
 def read_log(run_id: str, store: RunStore | None = None, tail: int = 4000) -> str:

@@ -234,7 +234,8 @@ class _Loop:
             self.train_seconds += time.perf_counter() - started
             started = time.perf_counter()
             step_loss, running, micro = running / micro, 0.0, 0
-            frac_epoch = epoch + (self.state.global_step - epoch * self.steps_per_epoch) / self.steps_per_epoch
+            in_epoch = self.state.global_step - epoch * self.steps_per_epoch
+            frac_epoch = epoch + in_epoch / self.steps_per_epoch
             self.logger.log(self.state.global_step, frac_epoch, "train",
                             {"loss": step_loss, "lr": self.scheduler.get_last_lr()[0]})
             self._emit("train", epoch, {}, loss=step_loss)
@@ -280,7 +281,6 @@ class _Loop:
             save_checkpoint(self.run_dir / "checkpoint", self.acc.unwrap_model(self.model),
                             self.optimizer.optimizer if hasattr(self.optimizer, "optimizer")
                             else self.optimizer, self.scheduler, self.state)
-            self.logger.flush()
         self.acc.wait_for_everyone()
         return bool(t.patience and self.state.bad_epochs >= t.patience)
 

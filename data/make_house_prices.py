@@ -38,10 +38,10 @@ def make_house_prices(rows: int = 3000, seed: int = 7) -> pd.DataFrame:
     )
     price = price * rng.normal(1.0, 0.04, rows)
     frame = pd.DataFrame({
-        "sqft": sqft, "bedrooms": bedrooms, "age_years": age, "distance_km": distance,
+        "sqft": sqft, "bedrooms": bedrooms, "year_built": 2026 - age, "distance_km": distance,
         "neighborhood": hood, "garage": np.where(garage, "yes", "no"), "price": price.round(-2),
     })
-    for col, share in (("age_years", 0.03), ("distance_km", 0.02), ("neighborhood", 0.02)):
+    for col, share in (("year_built", 0.03), ("distance_km", 0.02), ("neighborhood", 0.02)):
         holes = rng.random(rows) < share
         frame.loc[holes, col] = np.nan
     return frame

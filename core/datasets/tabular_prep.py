@@ -33,7 +33,9 @@ class Preprocessor:
 
     # --- fitting --------------------------------------------------------------------------
     @classmethod
-    def fit(cls, train: pd.DataFrame, target: str, numeric: list[str], categorical: list[str]) -> Preprocessor:
+    def fit(
+        cls, train: pd.DataFrame, target: str, numeric: list[str], categorical: list[str]
+    ) -> Preprocessor:
         prep = cls(target=target, numeric=list(numeric), categorical=list(categorical))
         for col in numeric:
             values = numeric_or_none(train[col])

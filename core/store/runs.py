@@ -169,11 +169,12 @@ class RunStore:
         dead = []
         here = socket.gethostname()
         for row in rows:
-            if row.host == here and row.pid and not _pid_alive(int(row.pid)):
-                dead.append(row.id)
-            elif row.host != here and row.heartbeat_at is not None and (
-                (_now() - row.heartbeat_at).total_seconds() > stale_after
-            ):
+            if row.host == here:
+                gone = bool(row.pid) and not _pid_alive(int(row.pid))
+            else:
+                beat = row.heartbeat_at
+                gone = beat is not None and (_now() - beat).total_seconds() > stale_after
+            if gone:
                 dead.append(row.id)
         for run_id in dead:
             self.set_status(run_id, "interrupted", error="The training process stopped unexpectedly.")

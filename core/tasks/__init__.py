@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 from core.errors import LoupeError, suggest
-from core.tasks.base import PreparedData, Predictor, Task
+from core.tasks.base import Predictor, PreparedData, Task
 
 _REGISTRY: dict[str, Task] = {}
 # Modules that register a kind on import. A kind whose module is missing is simply absent.

@@ -26,7 +26,7 @@ from core.evaluate import downsample_indices, regression_metrics
 from core.models.mlp import MLP
 from core.runtime import inference_mode, inference_runtime
 from core.tasks import register
-from core.tasks.base import PreparedData, Predictor, Task
+from core.tasks.base import Predictor, PreparedData, Task
 
 MIN_ROWS = 20
 
