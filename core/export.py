@@ -1,0 +1,239 @@
+"""Export a run: its model folder, a model card and (see ``core.report_html``) an HTML report.
+
+What leaves the machine is what a recipient needs to use the model and nothing that could run
+code or identify someone:
+- the artifact folder as written by the task (safetensors weights, JSON configs, tokenizer files),
+  with any pickle-format file left out (checked by content, not only by name);
+- personal data in the JSON configs masked with the keyed-hash operator. Category values of a
+  tabular model, a run name or a label can hold an e-mail address; the hash keeps distinct values
+  distinct (so the one-hot layout and label maps stay consistent) while hiding them. The model
+  card says what was masked and what that means for predictions;
+- ``MODEL_CARD.md``, the same card as ``README.md`` (Hugging Face folder layout) and the final
+  metrics as ``metrics.json``.
+
+Writes are atomic: a zip is written to a temporary file in the target folder and renamed, a
+folder is assembled beside its target and renamed, so an interrupted export leaves nothing
+half-written.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.errors import LoupeError
+from core.model_card import TOKENIZER_PREFIXES, write_model_card
+from core.privacy import mask_text
+from core.store import RunStore
+
+PICKLE_SUFFIXES = (".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".joblib")
+CARD_NAME = "MODEL_CARD.md"
+ZIP_DATE = (2020, 1, 1, 0, 0, 0)  # fixed member dates: the same run exports to the same bytes
+
+
+@dataclass
+class ExportBundle:
+    """Everything an export writes, in memory: relative path -> bytes."""
+
+    run: dict[str, Any]
+    report: dict[str, Any]
+    model_dir: Path
+    files: dict[str, bytes] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what the export changed, for the card
+
+
+def load_report(store: RunStore, run_id: str) -> dict[str, Any]:
+    """The run's ``report.json`` ({} when the run has none)."""
+    try:
+        path = store.artifact_path(run_id, "report")
+    except LoupeError:
+        path = store.run_dir(run_id, create=False) / "report.json"
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise LoupeError(f"The report of run {run_id} ({path}) is unreadable: {exc}.",
+                         "train the run again, or export without it.") from exc
+
+
+def is_pickle(data: bytes) -> bool:
+    """True for a pickle stream or a torch.save zip (which holds a pickle)."""
+    if len(data) >= 2 and data[0] == 0x80 and 2 <= data[1] <= 5:
+        return True
+    if data[:4] == b"PK\x03\x04":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                return any(n.endswith((".pkl", "/data.pkl")) for n in archive.namelist())
+        except zipfile.BadZipFile:
+            return False
+    return False
+
+
+def mask_json(value: Any) -> tuple[Any, int]:
+    """Every string (keys too) through the keyed-hash mask; returns (masked, values changed)."""
+    if isinstance(value, dict):
+        out, changed = {}, 0
+        for key, item in value.items():
+            new_key, n_key = mask_json(key) if isinstance(key, str) else (key, 0)
+            new_item, n_item = mask_json(item)
+            out[new_key] = new_item
+            changed += n_key + n_item
+        return out, changed
+    if isinstance(value, list):
+        pairs = [mask_json(v) for v in value]
+        return [p[0] for p in pairs], sum(p[1] for p in pairs)
+    if isinstance(value, str):
+        masked = mask_text(value, "hash")
+        return masked, int(masked != value)
+    return value, 0
+
+
+def _model_files(model_dir: Path, notes: list[str]) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    for path in sorted(p for p in model_dir.rglob("*") if p.is_file()):
+        rel = path.relative_to(model_dir).as_posix()
+        data = path.read_bytes()
+        if path.suffix.lower() in PICKLE_SUFFIXES or is_pickle(data):
+            notes.append(f"Left out {rel}: a pickle-format file (pickles can run code when loaded).")
+            continue
+        if path.suffix == ".json" and not path.name.startswith(TOKENIZER_PREFIXES):
+            try:
+                parsed = json.loads(data)
+            except ValueError:
+                parsed = None
+            if parsed is not None:
+                masked, changed = mask_json(parsed)
+                if changed:
+                    data = (json.dumps(masked, indent=2) + "\n").encode()
+                    notes.append(_masked_note(rel, changed))
+        files[rel] = data
+    return files
+
+
+def _masked_note(rel: str, changed: int) -> str:
+    note = (f"{rel}: {changed} value(s) that looked like personal data were replaced by keyed-hash "
+            "tokens such as <EMAIL:1f0c…>.")
+    if rel == "preprocessing.json":
+        note += (" Those categories no longer match raw inputs: rows with them encode like an "
+                 "unseen category, so their predictions can differ from the original run's.")
+    return note
+
+
+def collect_export(run_id: str, store: RunStore | None = None) -> ExportBundle:
+    """The files of an export, masked and checked, with the model card built last."""
+    store = store or RunStore()
+    run = store.get_run(run_id)
+    model_dir = store.artifact_path(run["id"], "model")
+    if not model_dir.is_dir():
+        raise LoupeError(f"The model folder of run {run['id']} is missing ({model_dir}).",
+                         "train the run again; its artifacts were moved or deleted.")
+    report = load_report(store, run["id"])
+    bundle = ExportBundle(run=run, report=report, model_dir=model_dir)
+    bundle.files = _model_files(model_dir, bundle.notes)
+    if not any(name.endswith(".safetensors") for name in bundle.files):
+        raise LoupeError(f"Run {run['id']} has no safetensors weights in {model_dir}.",
+                         "train the run again with this version of Loupe.")
+    card = write_model_card(run, report, model_dir, store.system(run["id"]), bundle.notes)
+    bundle.files[CARD_NAME] = card.encode()
+    bundle.files["README.md"] = (_front_matter(run, bundle.files) + card).encode()
+    metrics = {"run_id": run["id"], "task": run["task"], "metrics": run.get("metrics") or {}}
+    bundle.files["metrics.json"] = (json.dumps(metrics, indent=2, default=float) + "\n").encode()
+    return bundle
+
+
+def _front_matter(run: dict[str, Any], files: dict[str, bytes]) -> str:
+    """Hugging Face model-card metadata (a YAML header the Hub reads)."""
+    lines = ["---", f"tags: [loupe, {run['task']}]"]
+    try:
+        hf = json.loads(files.get("config.json", b"{}"))
+    except ValueError:
+        hf = {}
+    if isinstance(hf, dict) and hf.get("architectures"):
+        lines.append("library_name: transformers")
+    return "\n".join([*lines, "---", "", ""])
+
+
+def zip_bytes(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, files[name])
+    return buffer.getvalue()
+
+
+def export_model_folder(run_id: str, store: RunStore | None = None) -> bytes:
+    """The run's model folder + MODEL_CARD.md + README.md as a zip, in memory (no pickles)."""
+    return zip_bytes(collect_export(run_id, store).files)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
+    path = Path(path).expanduser()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as exc:
+        raise LoupeError(f"Cannot write {path} ({exc.strerror}).",
+                         "pick a folder you can write to.") from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def export_model_zip(run_id: str, out_path: str | Path, store: RunStore | None = None) -> Path:
+    """Write the export zip to ``out_path`` atomically (an existing file is replaced)."""
+    out = Path(out_path).expanduser()
+    if out.is_dir():
+        raise LoupeError(f"{out} is a folder.", "give a file name ending in .zip, e.g. model.zip.")
+    return atomic_write_bytes(out, export_model_folder(run_id, store))
+
+
+def export_model_dir(run_id: str, out_dir: str | Path, store: RunStore | None = None) -> Path:
+    """Write the export as a plain folder; ``out_dir`` must not exist or be empty."""
+    out = Path(out_dir).expanduser()
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise LoupeError(f"{out} already exists and is not an empty folder.",
+                         "pick a new folder name, or a file name ending in .zip.")
+    bundle = collect_export(run_id, store)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    except OSError as exc:
+        raise LoupeError(f"Cannot write {out} ({exc.strerror}).", "pick a folder you can write to.") from exc
+    try:
+        for name, data in bundle.files.items():
+            target = tmp / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        tmp.chmod(0o755)
+        if out.exists():
+            out.rmdir()
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def export_run(run_id: str, out: str | Path, store: RunStore | None = None) -> Path:
+    """A zip when ``out`` ends in .zip, otherwise a folder."""
+    return (export_model_zip if str(out).lower().endswith(".zip") else export_model_dir)(run_id, out, store)

@@ -1,0 +1,384 @@
+"""A self-contained HTML report of one run, to hand to someone who will never open Loupe.
+
+One file, no network: plotly.js is embedded once in ``<head>`` and every figure after it is a
+``<div>`` with its data inline; images are ``data:`` URIs. Privacy mode applies as on screen: every
+text that came from the data (run name, notes, tags, source names, labels, notices, misclassified
+texts, file names) goes through ``mask_text``, every table through ``mask_frame``, and the strings
+inside figures (including explanation figures passed in) through ``mask_text`` too.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from core.export import atomic_write_bytes, load_report
+from core.model_card import (
+    baseline_models,
+    fmt,
+    labels_of,
+    limitations,
+    metric_table,
+    read_configs,
+    split_rows,
+)
+from core.privacy import mask_frame, mask_text
+from core.store import RunStore
+
+CURVE_NAMES = ("loss", "accuracy", "macro_f1", "rmse", "mae", "r2", "lr")
+FIGURE_TEXT_KEYS = {"text", "hovertext", "x", "y", "labels", "ticktext", "name", "title", "customdata",
+                    "ids", "parents", "header", "cells", "values", "legendgrouptitle"}
+_DATA_URI = re.compile(r"^data:image/(png|jpeg|webp|gif);base64,[A-Za-z0-9+/=]+$")
+Explanations = Mapping[str, Any] | Sequence[Any] | None
+
+CSS = """
+:root { --fg:#1d2330; --muted:#5d6675; --line:#e3e6eb; --accent:#3b5bdb; --bg:#fafbfc; }
+* { box-sizing: border-box; }
+body { margin:0; font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif; color:var(--fg);
+       background:var(--bg); }
+header { background:#fff; border-bottom:1px solid var(--line); padding:28px 0 18px; }
+main, .wrap { max-width:1080px; margin:0 auto; padding:0 24px; }
+h1 { margin:0 0 4px; font-size:26px; } h2 { margin:36px 0 12px; font-size:19px; }
+.sub { color:var(--muted); margin:0; }
+nav { margin-top:12px; font-size:14px; } nav a { color:var(--accent); margin-right:14px;
+      text-decoration:none; }
+section { background:#fff; border:1px solid var(--line); border-radius:8px; padding:4px 20px 16px;
+          margin:18px 0; }
+dl { display:grid; grid-template-columns:max-content 1fr; gap:6px 18px; margin:8px 0; }
+dt { color:var(--muted); } dd { margin:0; overflow-wrap:anywhere; }
+table { border-collapse:collapse; margin:8px 0 14px; font-size:14px; }
+th, td { padding:5px 12px; border-bottom:1px solid var(--line); text-align:left; vertical-align:top; }
+th { background:#f3f5f8; font-weight:600; } td.num { text-align:right; font-variant-numeric:tabular-nums; }
+ul { padding-left:20px; } li { margin:3px 0; }
+.notice { border-left:3px solid #f0a020; padding-left:10px; }
+.gallery { display:flex; flex-wrap:wrap; gap:12px; }
+.gallery figure { margin:0; width:132px; font-size:12px; color:var(--muted); }
+.gallery img { width:128px; height:128px; object-fit:contain; background:#eee; image-rendering:pixelated; }
+footer { color:var(--muted); font-size:13px; margin:30px auto 40px; }
+"""
+
+
+# --- masking helpers -----------------------------------------------------------------------------
+def _esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _m(value: Any) -> str:
+    """Mask, then escape: for every text that came from the data."""
+    return _esc(mask_text(str(value)))
+
+
+def _md(value: Any) -> str:
+    """Mask, escape, and show Markdown `code` spans (the card's sentences) as <code>."""
+    return re.sub(r"`([^`]*)`", r"<code>\1</code>", _m(value))
+
+
+def mask_figure(fig: Any) -> go.Figure:
+    """A copy of a plotly figure with every text-bearing string masked (labels, hover, titles)."""
+    raw = go.Figure(fig).to_plotly_json()
+
+    def walk(value: Any, key: str | None) -> Any:
+        if key == "template":
+            return value
+        if isinstance(value, dict):  # a string is masked when its own key is a text key
+            return {k: walk(v, k) for k, v in value.items()}
+        if isinstance(value, np.ndarray):
+            if value.dtype.kind in "OUS":
+                return [walk(v, key) for v in value.tolist()]
+            return value
+        if isinstance(value, (list, tuple)):
+            return [walk(v, key) for v in value]
+        if isinstance(value, str) and key in FIGURE_TEXT_KEYS:
+            return mask_text(value)
+        return value
+
+    return go.Figure(walk(raw, None))
+
+
+def _table(frame: pd.DataFrame, numeric_cols: Iterable[str] = ()) -> str:
+    """An HTML table of ``frame`` after ``mask_frame``; numbers formatted for people."""
+    if frame.empty:
+        return ""
+    masked = mask_frame(frame.reset_index(drop=True))
+    numeric = set(numeric_cols) | {c for c in masked.columns if pd.api.types.is_numeric_dtype(masked[c])}
+    head = "".join(f"<th>{_esc(c)}</th>" for c in masked.columns)
+    rows = []
+    for record in masked.itertuples(index=False):
+        cells = []
+        for col, value in zip(masked.columns, record, strict=True):
+            is_num = (col in numeric and isinstance(value, (int, float, np.number))
+                      and not isinstance(value, bool))
+            text = fmt(float(value) if isinstance(value, np.floating) else value) if is_num else value
+            cells.append(f'<td class="num">{_esc(text)}</td>' if is_num else f"<td>{_esc(text)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+# --- figures -------------------------------------------------------------------------------------
+def _style(fig: go.Figure, height: int = 380) -> go.Figure:
+    fig.update_layout(template="plotly_white", height=height, margin={"l": 50, "r": 20, "t": 40, "b": 40},
+                      legend={"orientation": "h", "y": -0.18})
+    return fig
+
+
+def curves_figure(curves: pd.DataFrame) -> go.Figure | None:
+    if curves.empty:
+        return None
+    names = [n for n in CURVE_NAMES if n in set(curves["name"])][:6]
+    if not names:
+        names = sorted(set(curves["name"]))[:4]
+    cols = 2 if len(names) > 1 else 1
+    rows = math.ceil(len(names) / cols)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=names, vertical_spacing=0.12)
+    colors = {"train": "#3b5bdb", "val": "#e8590c", "test": "#2b8a3e"}
+    for i, name in enumerate(names):
+        part = curves[curves["name"] == name]
+        for split, series in part.groupby("split", sort=True):
+            mode = "lines" if len(series) > 1 else "markers"
+            fig.add_trace(go.Scatter(x=series["step"], y=series["value"], name=str(split), mode=mode,
+                                     legendgroup=str(split), showlegend=i == 0,
+                                     line={"color": colors.get(str(split))}),
+                          row=i // cols + 1, col=i % cols + 1)
+    fig.update_xaxes(title_text="step", row=rows)
+    return _style(fig, 300 * rows)
+
+
+def regression_figure(preds: Mapping[str, Sequence[float]], target: str) -> go.Figure | None:
+    true, pred = np.asarray(preds.get("true", []), float), np.asarray(preds.get("pred", []), float)
+    if not len(true):
+        return None
+    resid = true - pred
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("predicted vs true (test)", "residuals (test)"))
+    fig.add_trace(go.Scattergl(x=true, y=pred, mode="markers", name="rows",
+                               marker={"size": 5, "opacity": 0.55, "color": "#3b5bdb"}), row=1, col=1)
+    lo, hi = float(min(true.min(), pred.min())), float(max(true.max(), pred.max()))
+    fig.add_trace(go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="perfect",
+                             line={"dash": "dash", "color": "#868e96"}), row=1, col=1)
+    fig.add_trace(go.Scattergl(x=pred, y=resid, mode="markers", name="residual", showlegend=False,
+                               marker={"size": 5, "opacity": 0.55, "color": "#e8590c"}), row=1, col=2)
+    fig.add_hline(y=0, line_dash="dash", line_color="#868e96", row=1, col=2)
+    fig.update_xaxes(title_text=f"true {target}", row=1, col=1)
+    fig.update_yaxes(title_text=f"predicted {target}", row=1, col=1)
+    fig.update_xaxes(title_text=f"predicted {target}", row=1, col=2)
+    fig.update_yaxes(title_text="true − predicted", row=1, col=2)
+    return _style(fig, 400)
+
+
+def baselines_figure(baselines: Mapping[str, Mapping[str, float]], metric: str = "rmse") -> go.Figure | None:
+    models = [m for m in baselines if metric in baselines[m]]
+    if not models:
+        return None
+    fig = go.Figure(go.Bar(x=models, y=[baselines[m][metric] for m in models], marker_color="#3b5bdb",
+                           text=[fmt(baselines[m][metric]) for m in models], textposition="outside"))
+    fig.update_layout(title=f"test {metric} by model (lower is better)")
+    return _style(fig, 320)
+
+
+def confusion_figure(cm: Mapping[str, Any]) -> go.Figure | None:
+    labels = [mask_text(str(x)) for x in cm.get("labels", [])]
+    matrix = np.asarray(cm.get("matrix", []), dtype=float)
+    if not labels or matrix.size == 0:
+        return None
+    share = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    fig = go.Figure(go.Heatmap(z=share, x=labels, y=labels, colorscale="Blues", zmin=0, zmax=1,
+                               text=matrix.astype(int), texttemplate="%{text}",
+                               hovertemplate="true %{y}<br>predicted %{x}<br>%{text} examples<extra></extra>",
+                               colorbar={"title": "share of row"}))
+    fig.update_layout(title=f"confusion matrix ({cm.get('split', 'test')})",
+                      xaxis_title="predicted", yaxis_title="true", yaxis_autorange="reversed")
+    side = min(900, 260 + 28 * len(labels))
+    return _style(fig, side)
+
+
+def per_class_figure(rows: Sequence[Mapping[str, Any]]) -> go.Figure | None:
+    if not rows:
+        return None
+    labels = [mask_text(str(r["label"])) for r in rows]
+    fig = go.Figure()
+    for metric, color in (("precision", "#3b5bdb"), ("recall", "#e8590c"), ("f1", "#2b8a3e")):
+        fig.add_trace(go.Bar(x=labels, y=[r.get(metric) for r in rows], name=metric, marker_color=color))
+    fig.update_layout(barmode="group", title="per-class scores", yaxis_range=[0, 1.05])
+    return _style(fig, 360)
+
+
+# --- the document --------------------------------------------------------------------------------
+class _Doc:
+    """Collects sections; embeds plotly.js once, before the first figure."""
+
+    def __init__(self) -> None:
+        self.sections: list[tuple[str, str, str]] = []
+        self.figures = 0
+
+    def figure(self, fig: go.Figure | None) -> str:
+        if fig is None:
+            return ""
+        self.figures += 1
+        return mask_figure(fig).to_html(full_html=False, include_plotlyjs=False,
+                                        div_id=f"figure-{self.figures}",
+                                        config={"displaylogo": False, "responsive": True})
+
+    def add(self, anchor: str, title: str, body: str) -> None:
+        if body.strip():
+            self.sections.append((anchor, title, body))
+
+
+def build_html_report(run_id: str, store: RunStore | None = None, explanations: Explanations = None) -> str:
+    """The report as one HTML string. ``explanations``: plotly figures, (title, figure) pairs or
+    a {title: figure} mapping (e.g. SHAP plots); their texts are masked like everything else."""
+    store = store or RunStore()
+    run = store.get_run(run_id)
+    report = load_report(store, run["id"])
+    try:
+        model_dir: Path | None = store.artifact_path(run["id"], "model")
+    except Exception:
+        model_dir = None
+    configs = read_configs(model_dir)
+    doc = _Doc()
+    doc.add("summary", "Run summary", _summary(run, report, store.system(run["id"])))
+    doc.add("metrics", "Metrics", _metrics(run, report))
+    doc.add("curves", "Training curves", doc.figure(curves_figure(store.curves(run["id"]))))
+    doc.add("predictions", "Predictions", _prediction_figures(doc, report))
+    doc.add("examples", "Most confident mistakes", _examples(report))
+    shown = [(f"<h3>{_m(title)}</h3>" if title else "") + doc.figure(fig)
+             for title, fig in _explanations(explanations)]
+    doc.add("explanations", "Explanations", "".join(shown))
+    doc.add("limitations", "Limitations", _list(limitations(run, report, configs)))
+    doc.add("notices", "Notices", _list(report.get("notices") or [], css="notice"))
+    return _page(run, doc)
+
+
+def _explanations(items: Explanations) -> list[tuple[str, Any]]:
+    if not items:
+        return []
+    if isinstance(items, Mapping):
+        return [(str(k), v) for k, v in items.items()]
+    out = []
+    for item in items:
+        out.append((str(item[0]), item[1]) if isinstance(item, tuple) else ("", item))
+    return out
+
+
+def _summary(run: dict[str, Any], report: dict[str, Any], system: dict[str, float]) -> str:
+    cfg = run["config"]
+    rows = split_rows(report)
+    items = [
+        ("Run", f"{_m(run.get('name') or run['id'])} <code>{_esc(run['id'])}</code>"),
+        ("Task", _esc(run["task"])), ("Status", _esc(run.get("status"))),
+        ("Model", _m(cfg.get("model", {}).get("name") or "—")),
+        ("Data source", _m(cfg.get("data", {}).get("source") or "—")),
+        ("Data fingerprint", f"<code>{_esc(run.get('dataset_fingerprint') or '—')}</code>"),
+        ("Rows per split", _esc(", ".join(f"{s} {rows[s]:,}" for s in ("train", "val", "test") if s in rows)
+                                or "not recorded")),
+        ("Device", _esc(run.get("device") or "—")), ("Precision", _esc(run.get("precision") or "—")),
+        ("Started / finished", _esc(f"{str(run.get('started_at'))[:19]} / "
+                                    f"{str(run.get('finished_at'))[:19]}")),
+    ]
+    if report.get("target"):
+        items.insert(4, ("Target", _m(report["target"])))
+    labels = labels_of(report)
+    if labels:
+        items.insert(4, ("Labels", _m(", ".join(labels[:30]))))
+    if system.get("train_seconds"):
+        items.append(("Training time", _esc(f"{system['train_seconds']:.1f} s, "
+                                            f"{system.get('samples_per_s', 0):,.0f} samples/s")))
+    if run.get("tags"):
+        items.append(("Tags", _m(", ".join(map(str, run["tags"])))))
+    if run.get("notes"):
+        items.append(("Notes", _m(run["notes"])))
+    return "<dl>" + "".join(f"<dt>{_esc(k)}</dt><dd>{v}</dd>" for k, v in items) + "</dl>"
+
+
+def _metrics(run: dict[str, Any], report: dict[str, Any]) -> str:
+    table = metric_table(run.get("metrics") or {}, baseline_models(report))
+    if not table:
+        return "<p>No final metrics were recorded (the run did not complete).</p>"
+    splits = [s for s in ("test", "val", "train") if any(s in v for v in table.values())]
+    frame = pd.DataFrame([{"metric": k, **{s: v.get(s, np.nan) for s in splits}} for k, v in table.items()])
+    out = _table(frame)
+    test = (report.get("baselines") or {}).get("test")
+    if test:
+        base = pd.DataFrame([{"model": m, **scores} for m, scores in test.items()])
+        out += "<p>Baselines on the test split, same features:</p>" + _table(base)
+    per_class = report.get("per_class") or []
+    if per_class:
+        out += f"<p>Per class ({_esc(report.get('split', 'test'))} split):</p>"
+        out += _table(pd.DataFrame(per_class))
+    return out
+
+
+def _prediction_figures(doc: _Doc, report: dict[str, Any]) -> str:
+    target = str(report.get("target", ""))
+    parts = [doc.figure(regression_figure(report.get("test_predictions") or {}, target))]
+    test = (report.get("baselines") or {}).get("test")
+    if test:
+        parts.append(doc.figure(baselines_figure(test)))
+    if report.get("confusion_matrix"):
+        parts.append(doc.figure(confusion_figure(report["confusion_matrix"])))
+    parts.append(doc.figure(per_class_figure(report.get("per_class") or [])))
+    return "".join(parts)
+
+
+def _examples(report: dict[str, Any]) -> str:
+    out = ""
+    texts = report.get("worst_val_examples") or []
+    if texts:
+        frame = pd.DataFrame([{"text": mask_text(str(r.get("text", ""))), "true": r.get("true"),
+                               "predicted": r.get("predicted"), "confidence": r.get("confidence")}
+                              for r in texts])
+        out += "<p>Validation texts the model got wrong with the most confidence (masked):</p>"
+        out += _table(frame)
+    images = report.get("worst_val_images") or []
+    if images:
+        cells = []
+        for r in images:
+            thumb = str(r.get("thumbnail") or "")
+            img = f'<img alt="" src="{_esc(thumb)}">' if _DATA_URI.match(thumb) else ""
+            caption = (f"{_m(r.get('name', ''))}<br>true {_m(r.get('true'))}, "
+                       f"predicted {_m(r.get('predicted'))} ({fmt(r.get('confidence'))})")
+            cells.append(f"<figure>{img}<figcaption>{caption}</figcaption></figure>")
+        out += "<p>Validation images the model got wrong with the most confidence:</p>"
+        out += f'<div class="gallery">{"".join(cells)}</div>'
+    return out
+
+
+def _list(items: Iterable[Any], css: str = "") -> str:
+    cls = f' class="{css}"' if css else ""
+    lines = [f"<li{cls}>{_md(x)}</li>" for x in items]
+    return f"<ul>{''.join(lines)}</ul>" if lines else ""
+
+
+def _page(run: dict[str, Any], doc: _Doc) -> str:
+    from plotly.offline import get_plotlyjs
+
+    title = mask_text(str(run.get("name") or run["id"]))
+    script = f'<script type="text/javascript">{get_plotlyjs()}</script>' if doc.figures else ""
+    nav = "".join(f'<a href="#{a}">{_esc(t)}</a>' for a, t, _ in doc.sections)
+    body = "".join(f'<section id="{a}"><h2>{_esc(t)}</h2>{b}</section>' for a, t, b in doc.sections)
+    when = datetime.now().strftime("%Y-%m-%d %H:%M")
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>Loupe report: {_esc(title)}</title><style>{CSS}</style>{script}</head><body>"
+        f'<header><div class="wrap"><h1>{_esc(title)}</h1><p class="sub">Loupe run '
+        f'<code>{_esc(run["id"])}</code> · {_esc(run["task"])} · {_esc(run.get("status"))}</p>'
+        f"<nav>{nav}</nav></div></header><main>{body}</main>"
+        f'<footer class="wrap">Generated by Loupe on {when}. Personal data in texts, tables and figures '
+        "is masked. This file is self-contained: it loads nothing from the network.</footer>"
+        "</body></html>\n"
+    )
+
+
+def write_html_report(run_id: str, out_path: str | Path, store: RunStore | None = None,
+                      explanations: Explanations = None) -> Path:
+    """Write the report atomically to ``out_path``."""
+    return atomic_write_bytes(Path(out_path), build_html_report(run_id, store, explanations).encode())
