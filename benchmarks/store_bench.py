@@ -31,7 +31,6 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import numpy as np
@@ -83,80 +82,6 @@ def make_points(points: int, seed: int = 0) -> tuple[list[float], list[float]]:
     loss = (2.0 * np.exp(-np.arange(steps) / (steps / 5)) + rng.normal(0, 0.05, steps)).tolist()
     lr = np.linspace(3e-3, 0.0, steps).tolist()
     return loss, lr
-
-
-class ColumnarLogger:
-    """Proposed ``MetricLogger`` (same constructor, ``log``, ``flush``, ``pending``).
-
-    What changes: ``log`` appends one tuple per call to a list per (split, metric names) — no
-    ``datetime`` object per point, no six list appends per point — and ``flush`` turns each list
-    into columns with one ``np.array`` call and hands DuckDB an Arrow table with dictionary-encoded
-    strings instead of a frame of Python objects. ``max_buffer`` rises to 500,000 points: a flush
-    has a fixed cost (open the file, checkpoint on close) of tens of milliseconds, so bursts are
-    written in few large batches; training still flushes every ``flush_every`` seconds.
-    """
-
-    def __init__(self, store: RunStore | None, run_id: str, flush_every: float = 2.0,
-                 max_buffer: int = 500_000) -> None:
-        self.store, self.run_id = store, run_id
-        self.flush_every, self.max_buffer = flush_every, max_buffer
-        self._groups: dict[tuple[str, tuple[str, ...]], list[tuple[float, ...]]] = {}
-        self.pending = 0
-        self.rows_written = 0
-        self._last_flush = time.time()
-
-    def log(self, step: int, epoch: float, split: str, values: dict[str, float]) -> None:
-        if self.store is None:
-            return
-        now = time.time()
-        key = (split, tuple(values))
-        rows = self._groups.get(key)
-        if rows is None:
-            rows = self._groups[key] = []
-        rows.append((step, epoch, now, *values.values()))
-        self.pending += len(values)
-        if self.pending >= self.max_buffer or now - self._last_flush >= self.flush_every:
-            self.flush()
-
-    def due(self) -> bool:
-        return time.time() - self._last_flush >= self.flush_every
-
-    def flush(self) -> int:
-        self._last_flush = time.time()
-        if self.store is None or not self.pending:
-            return 0
-        groups, written = self._groups, self.pending
-        self._groups, self.pending = {}, 0
-        tables = [self._columns(split, names, rows) for (split, names), rows in groups.items()]
-        with self.store.connect() as con:
-            con.execute("BEGIN TRANSACTION")
-            for table in tables:
-                con.register("metric_batch", table)
-                con.execute("INSERT INTO metrics SELECT ?, step, epoch, split, name, value, time"
-                            " FROM metric_batch", [self.run_id])
-                con.unregister("metric_batch")
-            con.execute("COMMIT")
-        self.rows_written += written
-        return written
-
-    @staticmethod
-    def _columns(split: str, names: tuple[str, ...], rows: list[tuple[float, ...]]) -> Any:
-        import pyarrow as pa
-
-        grid = np.array(rows, dtype=float)  # one row per log call: step, epoch, time, values...
-        calls, k = grid.shape[0], len(names)
-        now, stamp = time.time(), np.datetime64(pd.Timestamp.now(), "us")  # local wall clock
-        moments = stamp + ((grid[:, 2] - now) * 1e6).astype("timedelta64[us]")
-        return pa.table({
-            "step": pa.array(np.repeat(grid[:, 0].astype(np.int32), k)),
-            "epoch": pa.array(np.repeat(grid[:, 1], k)),
-            "split": pa.DictionaryArray.from_arrays(pa.array(np.zeros(calls * k, np.int32)),
-                                                    pa.array([split])),
-            "name": pa.DictionaryArray.from_arrays(pa.array(np.tile(np.arange(k, dtype=np.int32), calls)),
-                                                   pa.array(list(names))),
-            "value": pa.array(grid[:, 3:].ravel()),
-            "time": pa.array(np.repeat(moments, k)),
-        })
 
 
 def log_with(logger_cls: type, store: RunStore, loss: list[float], lr: list[float]
@@ -405,14 +330,6 @@ def part_log(args: argparse.Namespace, work: Path) -> bool:
     run_id, t_duck, c_duck = log_with(MetricLogger, store, loss, lr)
     assert store.metric_count(run_id) == n, "DuckDB lost points"
     rows = [("Loupe: MetricLogger -> RunStore (DuckDB, batched)", t_duck, c_duck, "measured, all points")]
-    if args.investigate:
-        proposed_id, t_prop, c_prop = log_with(ColumnarLogger, store, loss, lr)
-        assert store.metric_count(proposed_id) == n, "the proposed logger lost points"
-        a, b = store.curves(proposed_id), store.curves(run_id)
-        same = a[["split", "name", "step"]].equals(b[["split", "name", "step"]]) and bool(
-            np.allclose(a["value"], b["value"]) and np.allclose(a["epoch"], b["epoch"]))
-        rows.append(("proposed ColumnarLogger (Arrow flush)", t_prop, c_prop,
-                     f"measured, all points; same curves: {same}"))
     anchors = {}
     for label, tuned in (("SQLite row by row, MLflow-style (anchor)", False),
                          ("SQLite row by row, WAL + synchronous=NORMAL", True)):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from core.cli_export import add_export_parser
+
 
 def _json_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
@@ -91,3 +93,5 @@ def add_all(sub: Any) -> None:
 
     sv = sub.add_parser("serve", help="start the dashboard")
     sv.add_argument("--port", type=int, default=8501)
+
+    add_export_parser(sub)

@@ -13,8 +13,11 @@ from typing import Any
 import pandas as pd
 
 from core.cli import command, emit, install_sigterm, progress_printer, read_config_file, wait_for_turn
+from core.cli_export import cmd_export
 from core.config import RunConfig
 from core.errors import LoupeError
+
+command("export")(cmd_export)
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
@@ -71,7 +74,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 0
     flag = {"stop": False}
     install_sigterm(flag)
-    result = train(cfg, store, [progress_printer(args.quiet or args.json)], run_id=args.run_id,
+    printer = progress_printer(args.quiet or args.json, sys.stderr if args.json else None)
+    result = train(cfg, store, [printer], run_id=args.run_id,
                    should_stop=lambda: flag["stop"])
     if int(os.environ.get("RANK", "0")) != 0:
         return 0
@@ -96,7 +100,8 @@ def _train_summary(result: Any) -> str:
 def cmd_resume(args: argparse.Namespace) -> int:
     from core.train import resume
 
-    result = resume(args.run_id, callbacks=[progress_printer(args.quiet or args.json)])
+    printer = progress_printer(args.quiet or args.json, sys.stderr if args.json else None)
+    result = resume(args.run_id, callbacks=[printer])
     emit(args, {"run_id": result.run_id, "status": result.status, "metrics": result.metrics},
          _train_summary(result))
     return 0

@@ -326,6 +326,7 @@ class _Loop:
         report = self.task.report(model, self.data, outputs, targets)
         final.update({k: float(v) for k, v in report.pop("extra_metrics", {}).items()})
         report["notices"] = list(self.data.notices)
+        report["split_rows"] = {s: len(getattr(self.data, s)) for s in SPLITS}
         (self.run_dir / "report.json").write_text(json.dumps(report, default=_json_default))
         self.store.add_artifact(self.run_id, "model", model_dir)
         self.store.add_artifact(self.run_id, "report", self.run_dir / "report.json")

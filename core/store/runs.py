@@ -56,6 +56,7 @@ class RunStore:
 
     def __init__(self, path: str | Path | None = None, lock_timeout: float = 60.0) -> None:
         self.home = loupe_home() if path is None else Path(path).parent
+        self.home.mkdir(parents=True, exist_ok=True)
         self.path = Path(path) if path is not None else self.home / "loupe.duckdb"
         self.runs_root = self.home / "runs"
         self.lock_timeout = lock_timeout
@@ -220,18 +221,18 @@ class RunStore:
         if names:
             where += f" AND name IN ({', '.join('?' for _ in names)})"
             params += list(names)
+        m = int(max_points)
+        # Equal-width step buckets (no window functions: ~2x faster on 10M points); the same as
+        # rank buckets when steps are evenly spaced. Points sharing a step (a resumed run) average.
         sql = f"""
-            WITH s AS (
-                SELECT split, name, step, epoch, value,
-                       row_number() OVER (PARTITION BY split, name ORDER BY step) - 1 AS rn,
-                       count(*) OVER (PARTITION BY split, name) AS n
-                FROM metrics WHERE {where}
-            )
-            SELECT split, name, max(step) AS step, max(epoch) AS epoch, avg(value) AS value
-            FROM s
-            GROUP BY split, name, CASE WHEN n <= {int(max_points)} THEN rn
-                                       ELSE floor(rn * {int(max_points)} / n) END
-            ORDER BY split, name, step
+            WITH s AS (SELECT split, name, step, epoch, value FROM metrics WHERE {where}),
+            r AS (SELECT split, name, min(step) AS lo, max(step) AS hi, count(*) AS n
+                  FROM s GROUP BY ALL)
+            SELECT s.split, s.name, max(s.step) AS step, max(s.epoch) AS epoch, avg(s.value) AS value
+            FROM s JOIN r USING (split, name)
+            GROUP BY s.split, s.name,
+                     CASE WHEN n <= {m} THEN s.step ELSE floor((s.step - lo) * {m} / (hi - lo + 1)) END
+            ORDER BY 1, 2, 3
         """
         return self._frame(sql, params)
 
