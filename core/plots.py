@@ -1,0 +1,277 @@
+"""Pure plotly figure builders: data in, figure out, no I/O and no streamlit.
+
+The dashboard pages and the HTML export draw with the same builders, so a chart looks the same
+on screen and in a report. Privacy figures (``core.privacy.figures``) and explanation figures
+(``core.explain.figures``) are re-exported lazily: ``core.plots.pii_heatmap_figure`` works as soon
+as that module exists, and a missing module never breaks the import of this one.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+PALETTE = ("#4f46e5", "#f97316", "#10b981", "#e11d48", "#0ea5e9", "#a855f7", "#84cc16", "#f59e0b",
+           "#64748b", "#14b8a6")
+SPLIT_DASH = {"train": "solid", "val": "dash", "test": "dot"}
+_REEXPORTED = ("core.privacy.figures", "core.explain.figures")
+# Hyperparameters worth a parallel-coordinates axis, by their dotted path in the run config.
+HPARAMS = ("train.lr", "train.batch_size", "train.epochs", "train.weight_decay", "train.warmup_ratio",
+           "train.grad_accum", "model.dropout", "model.max_length", "model.image_size", "model.name",
+           "model.hidden_sizes")
+
+
+def format_number(value: Any) -> str:
+    """A metric for people: 35,954 · 12.35 · 0.01441 · '–' when missing."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value) if value is not None else "–"
+    if not math.isfinite(number):
+        return "–"
+    if abs(number) >= 1000:
+        return f"{number:,.0f}"
+    return f"{number:.4g}"
+
+
+def empty_figure(title: str, message: str, height: int = 260) -> go.Figure:
+    """A figure that says why there is nothing to draw (never a blank canvas)."""
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
+                       font={"size": 14, "color": "#6b7280"})
+    fig.update_layout(title=title, xaxis_visible=False, yaxis_visible=False, height=height)
+    return _style(fig)
+
+
+def _style(fig: go.Figure) -> go.Figure:
+    fig.update_layout(template="plotly_white", margin={"l": 50, "r": 20, "t": 50, "b": 45},
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+                      font={"size": 12})
+    return fig
+
+
+# --- training curves ---------------------------------------------------------------------------
+def curves_figure(curves: pd.DataFrame, metric: str, title: str | None = None,
+                  by: str = "run", height: int = 320) -> go.Figure:
+    """One metric over optimizer steps; a line per (``by`` value, split).
+
+    ``curves`` has columns split, name, step, value (as ``RunStore.curves`` returns) and, when
+    several runs are overlaid, a ``by`` column (the run label).
+    """
+    title = title or metric
+    part = curves[curves["name"] == metric] if not curves.empty else curves
+    if part.empty:
+        return empty_figure(title, f"No '{metric}' points yet", height)
+    fig = go.Figure()
+    groups = list(part[by].unique()) if by in part.columns else [None]
+    for i, group in enumerate(groups):
+        rows = part if group is None else part[part[by] == group]
+        color = PALETTE[i % len(PALETTE)]
+        for split, line in rows.groupby("split", sort=True):
+            label = split if group is None else f"{group} · {split}"
+            line = line.sort_values("step")
+            fig.add_scatter(x=line["step"], y=line["value"], mode="lines+markers" if len(line) < 30
+                            else "lines", name=label, line={"color": color,
+                                                            "dash": SPLIT_DASH.get(split, "solid")},
+                            hovertemplate=f"{label}<br>step %{{x}}: %{{y:.4g}}<extra></extra>")
+    fig.update_layout(title=title, xaxis_title="optimizer step", yaxis_title=metric, height=height)
+    if metric == "lr":
+        fig.update_yaxes(exponentformat="e")
+    return _style(fig)
+
+
+# --- regression ----------------------------------------------------------------------------
+def predicted_vs_true_figure(true: Sequence[float], pred: Sequence[float], title: str = "Predicted vs true",
+                             height: int = 360) -> go.Figure:
+    """Scatter of predictions against targets with the y = x line."""
+    true, pred = np.asarray(true, dtype=float), np.asarray(pred, dtype=float)
+    if not len(true):
+        return empty_figure(title, "No test predictions in this run's report", height)
+    lo, hi = float(min(true.min(), pred.min())), float(max(true.max(), pred.max()))
+    fig = go.Figure()
+    fig.add_scatter(x=true, y=pred, mode="markers", name="test rows", marker={"size": 5, "opacity": 0.55,
+                                                                               "color": PALETTE[0]},
+                    hovertemplate="true %{x:.4g}<br>predicted %{y:.4g}<extra></extra>")
+    fig.add_scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="perfect", line={"color": "#9ca3af",
+                                                                                 "dash": "dash"})
+    fig.update_layout(title=title, xaxis_title="true", yaxis_title="predicted", height=height)
+    return _style(fig)
+
+
+def residual_figure(true: Sequence[float], pred: Sequence[float], title: str = "Residuals",
+                    height: int = 360) -> go.Figure:
+    """Residual (true − predicted) against the prediction, with the zero line."""
+    true, pred = np.asarray(true, dtype=float), np.asarray(pred, dtype=float)
+    if not len(true):
+        return empty_figure(title, "No test predictions in this run's report", height)
+    fig = go.Figure()
+    fig.add_scatter(x=pred, y=true - pred, mode="markers", name="test rows",
+                    marker={"size": 5, "opacity": 0.55, "color": PALETTE[1]},
+                    hovertemplate="predicted %{x:.4g}<br>residual %{y:.4g}<extra></extra>")
+    fig.add_hline(y=0, line={"color": "#9ca3af", "dash": "dash"})
+    fig.update_layout(title=title, xaxis_title="predicted", yaxis_title="true − predicted",
+                      height=height, showlegend=False)
+    return _style(fig)
+
+
+# --- classification -------------------------------------------------------------------------
+def confusion_figure(labels: Sequence[str], matrix: Sequence[Sequence[int]], title: str = "Confusion matrix",
+                     normalize: bool = True, height: int | None = None) -> go.Figure:
+    """Heat map of true (rows) × predicted (columns); colour by row share, text by count."""
+    counts = np.asarray(matrix, dtype=float)
+    if counts.size == 0:
+        return empty_figure(title, "No confusion matrix in this run's report")
+    rows = counts.sum(axis=1, keepdims=True)
+    share = np.divide(counts, rows, out=np.zeros_like(counts), where=rows > 0)
+    z = share if normalize else counts
+    names = [str(label) for label in labels]
+    text = [[f"{int(c)}" for c in row] for row in counts] if len(names) <= 20 else None
+    fig = go.Figure(go.Heatmap(
+        z=z, x=names, y=names, colorscale="Blues", zmin=0, zmax=1 if normalize else None,
+        text=text, texttemplate="%{text}" if text else None,
+        customdata=counts, colorbar={"title": "row share" if normalize else "count"},
+        hovertemplate="true %{y} → predicted %{x}<br>%{customdata:.0f} (%{z:.1%})<extra></extra>"
+        if normalize else "true %{y} → predicted %{x}: %{z:.0f}<extra></extra>"))
+    side = height or max(320, min(720, 34 * len(names) + 160))
+    fig.update_layout(title=title, xaxis_title="predicted", yaxis_title="true", height=side,
+                      yaxis={"autorange": "reversed", "type": "category"}, xaxis={"type": "category"})
+    return _style(fig)
+
+
+def class_bars_figure(labels: Sequence[str], probs: Sequence[float], title: str = "Class probabilities",
+                      height: int = 280) -> go.Figure:
+    """Horizontal bars of one prediction's class probabilities, most likely on top."""
+    order = np.argsort(np.asarray(probs, dtype=float))
+    fig = go.Figure(go.Bar(x=[float(probs[i]) for i in order], y=[str(labels[i]) for i in order],
+                           orientation="h", marker_color=PALETTE[0],
+                           hovertemplate="%{y}: %{x:.1%}<extra></extra>"))
+    fig.update_layout(title=title, xaxis={"range": [0, 1], "tickformat": ".0%"},
+                      height=max(height, 26 * len(order) + 90), showlegend=False)
+    return _style(fig)
+
+
+# --- comparing runs ---------------------------------------------------------------------------
+def flatten_config(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{'train': {'lr': 0.001}} → {'train.lr': 0.001}; lists become readable strings."""
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flatten_config(value, path + "."))
+        elif isinstance(value, (list, tuple)):
+            out[path] = "×".join(map(str, value)) if value else "-"
+        else:
+            out[path] = value
+    return out
+
+
+def metrics_table(runs: Iterable[dict[str, Any]], prefixes: Sequence[str] = ("test_", "val_"),
+                  ) -> pd.DataFrame:
+    """One row per run: name, task, status and its final metrics (``<split>_<name>``)."""
+    rows = []
+    for run in runs:
+        metrics = run.get("metrics")
+        if metrics is None:
+            metrics = json.loads(run.get("metrics_json") or "{}")
+        row = {"run": run.get("name") or run.get("id"), "id": run.get("id"), "task": run.get("task"),
+               "status": run.get("status")}
+        row.update({k: v for k, v in sorted(metrics.items()) if k.startswith(tuple(prefixes))
+                    and not k.endswith(("_linear", "_mean")) and "precision_" not in k
+                    and "recall_" not in k and "f1_" not in k.replace("macro_f1", "")})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def summary_metrics(metrics: dict[str, Any], split: str = "test", limit: int = 4) -> dict[str, Any]:
+    """The few final metrics worth a glance: ``<split>_*`` without baselines and per-class scores."""
+    row = metrics_table([{"metrics": metrics}], prefixes=(f"{split}_",)).iloc[0].to_dict()
+    picked = {k: v for k, v in row.items() if k.startswith(f"{split}_")}
+    return dict(list(picked.items())[:limit])
+
+
+def hparam_frame(runs: Iterable[dict[str, Any]], metric: str) -> pd.DataFrame:
+    """Hyperparameters that vary across runs, plus ``metric``, one row per run."""
+    rows = []
+    for run in runs:
+        flat = flatten_config(run.get("config") or {})
+        row = {"run": run.get("name") or run.get("id")}
+        row.update({k: flat.get(k) for k in HPARAMS if k in flat})
+        row[metric] = (run.get("metrics") or {}).get(metric, math.nan)
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    keep = ["run"] + [c for c in frame.columns if c not in ("run", metric)
+                      and frame[c].astype(str).nunique() > 1] + [metric]
+    return frame[keep]
+
+
+def parallel_coordinates_figure(frame: pd.DataFrame, metric: str, height: int = 380) -> go.Figure:
+    """Each run a line through its hyperparameters, coloured by ``metric`` (from ``hparam_frame``)."""
+    title = f"Hyperparameters vs {metric}"
+    axes = [c for c in frame.columns if c not in ("run", metric)]
+    if frame.empty or metric not in frame.columns or len(frame) < 2:
+        return empty_figure(title, "Select at least two runs to compare", height)
+    dims = []
+    for col in [*axes, metric]:
+        values = pd.to_numeric(frame[col], errors="coerce")
+        if values.notna().all():
+            log = col == "train.lr" and (values > 0).all()
+            dims.append({"label": f"log10 {col}" if log else col,
+                         "values": np.log10(values) if log else values})
+        else:
+            labels = frame[col].astype(str)
+            codes = {v: i for i, v in enumerate(sorted(labels.unique()))}
+            dims.append({"label": col, "values": labels.map(codes), "tickvals": list(codes.values()),
+                         "ticktext": list(codes)})
+    color = pd.to_numeric(frame[metric], errors="coerce").fillna(0)
+    fig = go.Figure(go.Parcoords(line={"color": color, "colorscale": "Viridis", "showscale": True,
+                                       "colorbar": {"title": metric}}, dimensions=dims))
+    fig.update_layout(title=title, height=height)
+    if not axes:
+        fig.add_annotation(text="These runs share every hyperparameter", showarrow=False, x=0.5,
+                           y=-0.12, xref="paper", yref="paper")
+    return _style(fig)
+
+
+def report_figures(report: dict[str, Any], title: str = "") -> list[go.Figure]:
+    """The figures a run's report.json supports: confusion matrix, or predicted-vs-true + residuals."""
+    prefix = f"{title} · " if title else ""
+    if report.get("confusion_matrix"):
+        cm = report["confusion_matrix"]
+        split = cm.get("split", "test")
+        return [confusion_figure(cm["labels"], cm["matrix"], f"{prefix}confusion ({split})")]
+    preds = report.get("test_predictions")
+    if preds:
+        return [predicted_vs_true_figure(preds["true"], preds["pred"], f"{prefix}predicted vs true"),
+                residual_figure(preds["true"], preds["pred"], f"{prefix}residuals")]
+    return [empty_figure(prefix + "report", "This run's report has no plot data")]
+
+
+# --- re-exports from privacy and explanation ---------------------------------------------------------
+def __getattr__(name: str) -> Any:
+    """``core.plots.<builder>`` for the privacy/explanation builders, loaded on first use."""
+    for module_name in _REEXPORTED:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        if hasattr(module, name):
+            return getattr(module, name)
+    raise AttributeError(f"module 'core.plots' has no attribute {name!r}")
+
+
+def has_builder(name: str) -> bool:
+    """Whether a figure builder (own or re-exported) is available now."""
+    try:
+        __getattr__(name) if name not in globals() else None
+    except AttributeError:
+        return False
+    return True

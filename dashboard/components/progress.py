@@ -1,0 +1,121 @@
+"""Live training progress read from the store: progress bar, ETA, throughput, curves, cancel.
+
+Everything comes from the run store (run row, metric curves, system figures), never from the
+session, so a reloaded browser or a second tab shows the same runs. The training loop logs the
+train loss at every optimizer step with a fractional epoch (``step / steps_per_epoch``), so the
+total step count follows from the latest point; throughput is steps over the time between the
+run's start and its latest heartbeat (written with each metric flush).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from core.jobs import cancel_job, read_log
+from core.plots import curves_figure, format_number
+from core.store import RunStore
+from dashboard.components.feedback import show_errors
+
+FINISHED_ICON = {"completed": ":green[:material/check_circle:]", "failed": ":red[:material/cancel:]",
+                 "cancelled": ":gray[:material/stop_circle:]", "interrupted": ":orange[:material/warning:]"}
+
+
+def _seconds(a: Any, b: Any) -> float | None:
+    if a is None or b is None or pd.isna(a) or pd.isna(b):
+        return None
+    return (pd.Timestamp(b) - pd.Timestamp(a)).total_seconds()
+
+
+def estimate(run: dict[str, Any], curves: pd.DataFrame, system: dict[str, float] | None = None,
+             now: datetime | None = None) -> dict[str, Any]:
+    """Progress figures of a run: step, total, fraction, epoch, steps/s, samples/s, eta_s, loss."""
+    train_cfg = (run.get("config") or {}).get("train", {})
+    epochs = int(train_cfg.get("epochs") or 1)
+    max_steps = train_cfg.get("max_steps")
+    loss = curves[(curves["split"] == "train") & (curves["name"] == "loss")] if not curves.empty else curves
+    step = int(loss["step"].max()) if len(loss) else 0
+    epoch = float(loss["epoch"].max()) if len(loss) else 0.0
+    total = None
+    if step and epoch > 0:
+        total = max(step, round(step / epoch * epochs))
+    if max_steps:
+        total = min(total, int(max_steps)) if total else int(max_steps)
+    out: dict[str, Any] = {"step": step, "total": total, "epoch": epoch, "epochs": epochs,
+                           "fraction": min(1.0, step / total) if total else 0.0,
+                           "steps_per_s": None, "samples_per_s": None, "eta_s": None,
+                           "loss": float(loss.sort_values("step")["value"].iloc[-1]) if len(loss) else None}
+    if run.get("status") == "completed":
+        out["fraction"], out["eta_s"] = 1.0, 0.0
+        if system and system.get("samples_per_s"):
+            out["samples_per_s"] = float(system["samples_per_s"])
+        return out
+    elapsed = _seconds(run.get("started_at"), run.get("heartbeat_at") or now or datetime.now())
+    if step and elapsed and elapsed > 0:
+        rate = step / elapsed
+        out["steps_per_s"] = rate
+        per_step = int(train_cfg.get("batch_size") or 1) * int(train_cfg.get("grad_accum") or 1)
+        out["samples_per_s"] = rate * per_step
+        if total:
+            out["eta_s"] = max(0.0, (total - step) / rate)
+    return out
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "–"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def _rate(value: float | None) -> str:
+    return "–" if not value else f"{value:,.0f}" if value >= 10 else f"{value:.2f}"
+
+
+def run_panel(store: RunStore, run: dict[str, Any], monitor: str, key: str) -> None:
+    """One run's live (or final) state; ``key`` keeps widget ids unique per panel."""
+    run_id, status = run["id"], run["status"]
+    names = sorted({"loss", "lr", monitor})
+    curves = store.curves(run_id, names=names, max_points=300)
+    system = store.system(run_id) if status == "completed" else None
+    est = estimate(run, curves, system)
+    head, button = st.columns([5, 1])
+    icon = FINISHED_ICON.get(status, ":blue[:material/hourglass_top:]")
+    head.markdown(f"**{run['name']}** · `{run_id}` · {icon} {status}")
+    active = status in ("queued", "running")
+    if active and button.button("Cancel", key=f"cancel_{key}_{run_id}",
+                                help="Stop this run (its best model so far is kept)."):
+        with show_errors("Cancel"):
+            cancel_job(run_id, store)
+            st.toast(f"Asked run {run_id} to stop.")
+    if status == "queued":
+        st.progress(0.0, text="Queued: waiting for a free training slot…")
+    else:
+        total = est["total"] or "?"
+        st.progress(est["fraction"], text=f"step {est['step']:,} / {total} · "
+                                            f"epoch {min(est['epoch'], est['epochs']):.1f} / {est['epochs']}")
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("ETA", format_duration(est["eta_s"]) if status == "running" else "–")
+    c2.metric("Samples / s", _rate(est["samples_per_s"]))
+    c3.metric("Train loss", format_number(est["loss"]))
+    val = curves[(curves["split"] == "val") & (curves["name"] == monitor)] if not curves.empty else curves
+    c4.metric(f"Val {monitor}", format_number(val.sort_values("step")["value"].iloc[-1]) if len(val) else "–")
+    if status == "failed":
+        st.error(f"Training failed: {run.get('error') or 'no message'}", icon=":material/cancel:")
+        with st.expander("Training log (last lines)"):
+            st.code(read_log(run_id, store) or "(empty)", language=None)
+    elif status in ("cancelled", "interrupted"):
+        st.warning(run.get("error") or f"The run was {status}.")
+    if not curves.empty:
+        left, right = st.columns(2)
+        left.plotly_chart(curves_figure(curves, "loss", "Loss", height=280), key=f"loss_{key}_{run_id}")
+        second = monitor if monitor != "loss" else "lr"
+        right.plotly_chart(curves_figure(curves, second, second, height=280), key=f"m_{key}_{run_id}")

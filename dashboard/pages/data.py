@@ -1,0 +1,118 @@
+"""Data: upload a file or pick a sample; privacy report and masked preview first; choose columns.
+
+Uploads are stored under LOUPE_HOME/uploads/<sha256>/<sanitised name>: the uploaded file name is
+never used as a path. Choices made here (source and columns) are handed to Train through the
+session; "Check" runs the kind's own loader so a bad target or file is an ``st.error`` at once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from core.tasks import all_tasks
+from dashboard.components.feedback import notices, show_errors
+from dashboard.components.kinds import (
+    ALL_UPLOAD_TYPES,
+    AUTO,
+    COLUMN_ROLES,
+    SAMPLE_FRAMES,
+    UPLOAD_HELP,
+    UPLOAD_TYPES,
+)
+from dashboard.components.privacy_view import privacy_overview
+from dashboard.resources import get_store, read_upload_table, save_upload
+
+DATA_CHOICES = "data_choices"
+TRAIN_REQUEST = "train_request"
+TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq", ".jsonl", ".ndjson", ".json")
+
+st.title("Data")
+st.caption("Bring a table, a text file or a zip of images — or start from a sample. Personal data is "
+           "masked in every preview unless you unmask it.")
+store = get_store()
+tasks = {t.kind: t for t in all_tasks()}
+kind = st.selectbox("Task kind", list(tasks), format_func=lambda k: tasks[k].title, key="data_kind")
+task = tasks[kind]
+mode = st.radio("Source", ["Upload a file", "Use a sample"], horizontal=True, key="data_mode")
+
+
+@st.cache_data(show_spinner="Loading the sample…", max_entries=8)
+def sample_frame(kind_name: str, sample: str) -> pd.DataFrame:
+    return SAMPLE_FRAMES[kind_name](sample)
+
+
+source, label, frame, file_notices = None, None, None, []
+with show_errors("Upload"):
+    if mode == "Use a sample":
+        sample = st.selectbox("Sample", list(task.samples()), key=f"data_sample_{kind}",
+                              format_func=lambda s: f"{s} — {task.samples()[s]}")
+        source, label = f"sample:{sample}", sample
+        if kind in SAMPLE_FRAMES:
+            frame = sample_frame(kind, sample)
+    else:
+        upload = st.file_uploader("Upload", type=UPLOAD_TYPES.get(kind, ALL_UPLOAD_TYPES),
+                                  help=UPLOAD_HELP.get(kind), key=f"data_upload_{kind}")
+        if upload is not None:
+            path = save_upload(upload.name, upload.getvalue())
+            source, label = str(path), path.name
+            if path.suffix.lower() in TABLE_SUFFIXES:
+                frame, file_notices = read_upload_table(path)
+            st.caption(f"Saved as `uploads/{path.parent.name[:10]}…/{path.name}` "
+                       f"({path.stat().st_size:,} bytes).")
+
+if source is None:
+    st.info("Upload a file or pick a sample to see its privacy report and preview.", icon=":material/upload:")
+    st.stop()
+
+notices(file_notices)
+if frame is not None:
+    with show_errors("Privacy report"):
+        privacy_overview(store, frame, source, label)
+
+st.subheader("Columns")
+data: dict[str, object] = {"source": source}
+roles = COLUMN_ROLES.get(kind, [])
+if frame is None and roles:
+    st.caption("Columns are detected when the data is loaded.")
+elif not roles:
+    st.caption(f"{task.title} needs no column choices.")
+else:
+    default_cfg = task.default_config(label if source.startswith("sample:") else None).data
+    cols = st.columns(len(roles))
+    for col, role in zip(cols, roles, strict=True):
+        options = role.options(frame)
+        if role.auto:
+            options = [AUTO, *options]
+        default = getattr(default_cfg, role.field, None) if source.startswith("sample:") else None
+        if not options:
+            col.error(f"No column qualifies as the {role.label.lower()}.")
+            continue
+        index = options.index(default) if default in options else (0 if role.auto else len(options) - 1)
+        value = col.selectbox(role.label, options, index=index, help=role.help,
+                              key=f"data_{kind}_{role.field}")
+        data[role.field] = None if value == AUTO else value
+
+c1, c2, _ = st.columns([1, 1, 3])
+check = c1.button("Check data", help="Load and validate the data with these choices.")
+use = c2.button("Train on this data", type="primary")
+if check or use:
+    with show_errors("Data check"):
+        cfg = task.default_config(label if source.startswith("sample:") else None)
+        cfg = cfg.replace(data={k: v for k, v in data.items()})
+        with st.spinner("Checking the data…"):
+            prepared = task.load_data(cfg)
+        rows = {s: len(getattr(prepared, s)) for s in ("train", "val", "test")}
+        st.success(f"Ready: {rows['train']:,} training, {rows['val']:,} validation and {rows['test']:,} "
+                   "test examples.", icon=":material/check_circle:")
+        notices(list(prepared.notices))
+        if use:
+            st.session_state.setdefault(DATA_CHOICES, {})[kind] = {"data": data, "label": label}
+            st.session_state[TRAIN_REQUEST] = {"task": kind, "data": data}
+            st.switch_page("pages/train.py")
+
+if Path(source).suffix.lower() == ".zip":
+    st.caption("Images are decoded and checked when you press **Check data**; unreadable files are "
+               "listed with the reason.")

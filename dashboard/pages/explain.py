@@ -1,0 +1,95 @@
+"""Explain: pick a run and an input, then see why the model decided (SHAP, attention).
+
+The work is ``core.explain.explain(run_id, input, method=..., progress=...)``; its progress
+callback drives a progress bar, and core caches every explanation in the store, so asking again
+for the same input is instant. The figures come from the explanation itself (``.figures()``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from typing import Any
+
+import streamlit as st
+
+from dashboard.components.explain_view import EXAMPLES, GLOBAL_METHODS, methods_for, render_explanation
+from dashboard.components.feedback import notices, show_errors
+from dashboard.components.inputs import INPUT_FORMS
+from dashboard.components.run_picker import pick_run
+from dashboard.resources import get_predictor, run_report
+
+RESULTS = "explanations"  # session: (run_id, method, input key) -> Explanation
+
+
+def _explain_api() -> Any:
+    try:
+        module = importlib.import_module("core.explain")
+    except ImportError:
+        return None
+    return getattr(module, "explain", None)
+
+
+st.title("Explain")
+st.caption("Why did the model predict that? SHAP attributes a prediction to the parts of the input; "
+           "attention shows where a text model looked.")
+run = pick_run("explain_run")
+if run is None:
+    st.stop()
+run_id, kind = run["id"], run["task"]
+explain = _explain_api()
+methods = methods_for(kind)
+method = st.radio("Method", list(methods), format_func=methods.get, horizontal=True,
+                  key=f"explain_method_{kind}")
+needs_input = method not in GLOBAL_METHODS
+
+value, input_key = None, None
+if needs_input:
+    examples = EXAMPLES.get(kind, lambda report: [])(run_report(run_id))
+    how = "Type or upload"
+    if examples:
+        how = st.radio("Input", [how, "A misclassified example"], horizontal=True,
+                       key=f"explain_source_{run_id}")
+    if how == "A misclassified example":
+        labels = [label for label, _ in examples]
+        pick = st.selectbox("Example (most confidently wrong first)", range(len(examples)),
+                            format_func=lambda i: labels[i], key=f"explain_example_{run_id}")
+        value, input_key = examples[pick][1], f"example:{pick}"
+    else:
+        with show_errors("Input"):
+            form = INPUT_FORMS.get(kind)
+            if form is None:
+                st.info(f"There is no input form for '{kind}' models yet.")
+            else:
+                value = form(get_predictor(run_id), f"explain_{run_id}", submit="Use this input")
+                if value is not None:
+                    raw = value.tobytes() if hasattr(value, "tobytes") else repr(value).encode()
+                    input_key = hashlib.sha1(raw).hexdigest()
+                    st.session_state[f"explain_input_{run_id}"] = (value, input_key)
+                elif f"explain_input_{run_id}" in st.session_state:
+                    value, input_key = st.session_state[f"explain_input_{run_id}"]
+
+if explain is None:
+    st.info("Explanations arrive with core.explain; the page will show them as soon as it lands.",
+            icon=":material/hourglass_empty:")
+    st.stop()
+
+results = st.session_state.setdefault(RESULTS, {})
+key = (run_id, method, input_key)
+ready = needs_input is False or value is not None
+go = st.button("Explain", type="primary", disabled=not ready, key="explain_go",
+               help="Computes once; the same input is then served from the cache.")
+if go and key not in results:
+    bar = st.progress(0.0, text="Starting…")
+    with show_errors("Explanation"):
+        results[key] = explain(run_id, value, method=method,
+                               progress=lambda f, msg: bar.progress(min(max(float(f), 0.0), 1.0), text=msg))
+    bar.empty()
+if key in results:
+    result = results[key]
+    st.caption(("Served from the cache" if getattr(result, "from_cache", False) else
+                f"Computed in {getattr(result, 'seconds', 0.0):.1f} s") + f" · {method}")
+    notices(list(getattr(result, "notices", []) or []), "Notes on this explanation")
+    render_explanation(result, f"{run_id}_{method}")
+elif ready:
+    st.caption("Press **Explain** to compute.")

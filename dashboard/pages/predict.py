@@ -1,0 +1,78 @@
+"""Predict: one input through a per-kind form, or a whole file with a download of the results.
+
+Batch results are masked (``mask_frame``) before they are shown or downloaded, so personal data in
+the input columns never leaves as plain text.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from core.plots import format_number
+from core.privacy import mask_frame
+from dashboard.components.feedback import show_errors
+from dashboard.components.inputs import INPUT_FORMS, show_prediction
+from dashboard.components.kinds import ALL_UPLOAD_TYPES, UPLOAD_TYPES
+from dashboard.components.run_picker import pick_run
+from dashboard.resources import get_predictor, save_upload
+
+PREVIEW_ROWS = 200
+BATCH_TYPES: dict[str, list[str]] = {"image": ["zip", "png", "jpg", "jpeg", "webp", "bmp", "gif"]}
+
+st.title("Predict")
+run = pick_run("predict_run")
+if run is None:
+    st.stop()
+run_id, kind = run["id"], run["task"]
+
+
+@st.cache_data(show_spinner="Predicting…", max_entries=8)
+def batch_predict(run_id: str, path: str, mtime: float) -> pd.DataFrame:
+    """Inputs and predictions side by side, masked; cached per run and file content."""
+    predictor = get_predictor(run_id)
+    inputs = predictor.load_inputs(Path(path))
+    result = predictor.predict(inputs)
+    if isinstance(inputs, pd.DataFrame):
+        result = pd.concat([inputs.reset_index(drop=True), result.reset_index(drop=True)], axis=1)
+    return mask_frame(result)
+
+
+predictor = None
+with show_errors("Model"):
+    predictor = get_predictor(run_id)
+    metric = {k: v for k, v in run["metrics"].items() if k.startswith("test_")}
+    st.caption(f"{kind} model · trained {pd.Timestamp(run['created_at']):%Y-%m-%d %H:%M} · "
+               + " · ".join(f"{k} {format_number(v)}" for k, v in list(metric.items())[:3]))
+if predictor is None:
+    st.stop()
+
+single, batch = st.tabs(["One input", "A file of inputs"])
+with single:
+    form = INPUT_FORMS.get(kind)
+    if form is None:
+        st.info(f"There is no single-input form for '{kind}' models yet; use a file of inputs.")
+    else:
+        with show_errors("Prediction"):
+            value = form(predictor, f"predict_{run_id}")
+            if value is not None:
+                result = predictor.predict(value if isinstance(value, dict) else [value])
+                show_prediction(result, predictor, value if kind == "image" else None)
+
+with batch:
+    types = BATCH_TYPES.get(kind, UPLOAD_TYPES.get(kind, ALL_UPLOAD_TYPES))
+    upload = st.file_uploader("File of inputs", type=types, key=f"predict_file_{kind}",
+                              help="A table with the training columns (tabular), texts (text) or a zip of "
+                                   "images (image). Results are masked.")
+    if upload is not None:
+        with show_errors("Batch prediction"):
+            path = save_upload(upload.name, upload.getvalue())
+            result = batch_predict(run_id, str(path), path.stat().st_mtime)
+            st.success(f"{len(result):,} predictions.", icon=":material/check_circle:")
+            st.dataframe(result.head(PREVIEW_ROWS), hide_index=True, key="predict_batch_table")
+            if len(result) > PREVIEW_ROWS:
+                st.caption(f"Showing the first {PREVIEW_ROWS} rows; the download has all of them.")
+            st.download_button("Download predictions (CSV)", result.to_csv(index=False).encode(),
+                               file_name=f"predictions-{run_id}.csv", mime="text/csv", type="primary")

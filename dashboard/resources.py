@@ -1,0 +1,150 @@
+"""Cached resources: the run store and predictors (cache_resource), frames and reports (cache_data).
+
+Everything heavy is cached here, keyed by what it depends on (LOUPE_HOME, a file's path and mtime,
+a run id and its artifact's mtime), so a widget change never reloads a model or rereads a file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from core.errors import LoupeError
+from core.paths import loupe_home
+from core.store import RunStore
+
+UPLOAD_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".jsonl", ".ndjson", ".json", ".zip",
+                   ".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif")
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+# --- store ---------------------------------------------------------------------------------
+@st.cache_resource(show_spinner=False)
+def _store(home: str) -> RunStore:
+    store = RunStore(Path(home) / "loupe.duckdb")
+    store.recover_interrupted()
+    return store
+
+
+def get_store() -> RunStore:
+    """The RunStore for the current LOUPE_HOME (one per home, shared by every session)."""
+    return _store(str(loupe_home()))
+
+
+@st.cache_resource(show_spinner=False)
+def machine() -> dict[str, Any]:
+    """The device Loupe would use now (imports torch once per server)."""
+    from core.runtime import describe_machine
+
+    return describe_machine()
+
+
+# --- models ----------------------------------------------------------------------------------
+@st.cache_resource(show_spinner="Loading the model…", max_entries=4)
+def _predictor(home: str, run_id: str, artifact: str, mtime: float) -> Any:
+    from core.predict import load_predictor
+
+    return load_predictor(run_id, _store(home))
+
+
+def get_predictor(run_id: str) -> Any:
+    """The run's predictor, reloaded only when its artifact changes."""
+    store = get_store()
+    path = store.artifact_path(run_id, "model")
+    if not path.exists():
+        raise LoupeError(f"The model folder of run '{run_id}' is missing ({path}).",
+                         "train the run again, or delete it from the Runs page.")
+    return _predictor(str(store.home), run_id, str(path), path.stat().st_mtime)
+
+
+# --- runs ------------------------------------------------------------------------------------
+@st.cache_data(show_spinner=False, max_entries=64)
+def _report(path: str, mtime: float) -> dict[str, Any]:
+    return json.loads(Path(path).read_text())
+
+
+def run_report(run_id: str) -> dict[str, Any]:
+    """A run's report.json ({} when the run has none yet)."""
+    path = get_store().run_dir(run_id, create=False) / "report.json"
+    if not path.is_file():
+        return {}
+    return _report(str(path), path.stat().st_mtime)
+
+
+def run_label(row: dict[str, Any] | pd.Series) -> str:
+    return f"{row['name']} · {row['task']} · {row['id']}"
+
+
+def completed_runs(task: str | None = None, limit: int = 300) -> pd.DataFrame:
+    """Finished runs (newest first) for the run pickers."""
+    return get_store().list_runs(task=task, status="completed", limit=limit)
+
+
+# --- data --------------------------------------------------------------------------------------
+def safe_name(name: str) -> str:
+    """A file name that is safe to join to a folder: no path parts, no odd characters."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = base, ""
+    stem = _SAFE.sub("_", stem).strip("._-")[:80] or "upload"
+    suffix = _SAFE.sub("", suffix).lower()[:10]
+    return f"{stem}.{suffix}" if suffix else stem
+
+
+def save_upload(name: str, data: bytes) -> Path:
+    """Store uploaded bytes under LOUPE_HOME/uploads/<sha256>/<sanitised name>; same bytes, same path."""
+    clean = safe_name(name)
+    if not clean.lower().endswith(UPLOAD_SUFFIXES):
+        raise LoupeError(f"'{clean}' is not a file type Loupe reads.",
+                         "upload a CSV, TSV, Parquet, JSONL or text file, an image, or a zip of images.")
+    if not data:
+        raise LoupeError(f"The upload '{clean}' is empty.", "choose a file with data in it.")
+    digest = hashlib.sha256(data).hexdigest()
+    folder = loupe_home() / "uploads" / digest
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / clean
+    if not path.exists():
+        tmp = folder / f".{clean}.part"
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    return path
+
+
+@st.cache_data(show_spinner="Reading the table…", max_entries=8)
+def _table(path: str, mtime: float) -> tuple[pd.DataFrame, list[str]]:
+    from core.datasets.tables import read_table
+
+    table = read_table(path)
+    return table.frame, list(table.notices)
+
+
+def read_upload_table(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    """(frame, notices) of an uploaded table, cached by path and modification time."""
+    return _table(str(path), path.stat().st_mtime)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def fingerprint(source_id: str, _frame: pd.DataFrame) -> str:
+    """The privacy fingerprint of a table (keys overrides and the audit trail), once per source."""
+    from core.privacy import fingerprint_frame
+
+    return fingerprint_frame(_frame)
+
+
+@st.cache_data(show_spinner="Scanning for personal data…", max_entries=8)
+def _inspect(key: str, _frame: pd.DataFrame, name: str, overrides: tuple[tuple[str, str], ...]) -> Any:
+    from core.privacy import inspect_frame
+
+    return inspect_frame(_frame, name, overrides=dict(overrides) or None)
+
+
+def inspect(key: str, frame: pd.DataFrame, name: str, overrides: dict[str, str]) -> Any:
+    """Privacy report + profile + k-anonymity of a table; ``key`` identifies the frame's content."""
+    return _inspect(key, frame, name, tuple(sorted(overrides.items())))
