@@ -63,14 +63,19 @@ def emit(args: argparse.Namespace, payload: Any, human: str) -> None:
         print(human)
 
 
-def progress_printer(quiet: bool) -> Callable[[Any], None]:
-    """A one-line progress bar on stderr (train loss, samples/s, ETA) refreshed in place."""
+def progress_printer(quiet: bool, stream: Any = None) -> Callable[[Any], None]:
+    """A one-line progress bar on stderr (train loss, samples/s, ETA) refreshed in place.
+
+    ``quiet`` prints one line per epoch instead, to ``stream`` (stdout unless given: ``--json``
+    passes stderr so that stdout holds nothing but the JSON document).
+    """
     state = {"last": 0.0}
 
     def show(p: Any) -> None:
         if quiet:
             if p.phase == "eval":
-                print(f"epoch {p.epoch}: " + _metric_line(p.metrics), flush=True)
+                print(f"epoch {p.epoch}: " + _metric_line(p.metrics), flush=True,
+                      file=stream or sys.stdout)
             return
         now = time.monotonic()
         if p.phase == "train" and now - state["last"] < 0.2 and p.step != p.total_steps:
@@ -130,10 +135,17 @@ def read_config_file(path: str) -> dict[str, Any]:
     if not file.exists():
         raise LoupeError(f"Config file not found: {file}.", "check the path.")
     try:
-        return json.loads(file.read_text())
+        raw = json.loads(file.read_text())
     except json.JSONDecodeError as exc:
         raise LoupeError(f"{file.name} is not valid JSON (line {exc.lineno}: {exc.msg}).",
                          "fix the JSON syntax.") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LoupeError(f"Cannot read the config file {file} ({exc}).",
+                         "pass a UTF-8 JSON file you can read.") from exc
+    if not isinstance(raw, dict):
+        raise LoupeError(f"{file.name} holds a JSON {type(raw).__name__}, not an object of settings.",
+                         'write an object, e.g. {"data": {"source": "data.csv", "target": "price"}}.')
+    return raw
 
 
 if __name__ == "__main__":
