@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_model, save_model
 from torch import nn
 from torch.utils.data import TensorDataset
@@ -185,13 +186,20 @@ class TabularPredictor(Predictor):
     task = "tabular"
 
     def __init__(self, artifact_dir: Path, device: str = "auto") -> None:
-        config = json.loads((artifact_dir / "config.json").read_text())
-        self.prep = Preprocessor.from_dict(json.loads((artifact_dir / "preprocessing.json").read_text()))
+        try:  # only the JSON and safetensors files this task wrote are read; nothing is unpickled
+            config = json.loads((artifact_dir / "config.json").read_text())
+            self.prep = Preprocessor.from_dict(json.loads((artifact_dir / "preprocessing.json").read_text()))
+            self.model = MLP(config["in_features"], config["hidden_sizes"], config["dropout"])
+            load_model(self.model, str(artifact_dir / "model.safetensors"))
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError, SafetensorError) as exc:
+            raise LoupeError(
+                f"The model folder {artifact_dir} is damaged or not a Loupe tabular model "
+                f"(config.json, preprocessing.json, model.safetensors): {type(exc).__name__}: {exc}.",
+                "train the run again; Loupe only loads the JSON and safetensors files it wrote.",
+            ) from exc
         self.meta = {"preprocessing": self.prep.to_dict(), "feature_names": self.prep.feature_names,
                      "feature_sources": self.prep.feature_sources, "config": config}
         self.runtime = inference_runtime(device, "fp32")
-        self.model = MLP(config["in_features"], config["hidden_sizes"], config["dropout"])
-        load_model(self.model, str(artifact_dir / "model.safetensors"))
         self.model.to(self.runtime.device).eval()
 
     @property
