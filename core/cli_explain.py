@@ -1,0 +1,165 @@
+"""`loupe explain RUN_ID --input …`: SHAP or attention for one input, or a table run's global view.
+
+Wiring (two lines elsewhere): ``add_explain_parser(sub)`` in ``core.cli_args.add_all`` and
+``import core.cli_explain`` where commands register (it registers ``explain`` with
+``core.cli.command``). Output is for people by default, ``--json`` for machines; ``--html``
+writes the figures to one self-contained page and ``--out`` the main table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from core.cli import command, emit
+from core.errors import LoupeError
+
+
+def add_explain_parser(sub: Any) -> argparse.ArgumentParser:
+    e = sub.add_parser("explain", help="explain a prediction: SHAP (text, image, table) or attention")
+    e.add_argument("run_id")
+    e.add_argument("--input", help="text run: the text, or a file of texts (with --row); image run: "
+                   "an image file; table run: a JSON object of column values, or a table file (with --row)")
+    e.add_argument("--row", type=int, default=0, help="which row of an --input file (0-based)")
+    e.add_argument("--method", default="shap", choices=["shap", "attention", "global"],
+                   help="shap (default), attention (text runs) or global (table runs: importance)")
+    e.add_argument("--target-class", action="append", help="also explain this class (repeatable)")
+    e.add_argument("--max-evals", type=int, help="SHAP model evaluations (text/image/permutation)")
+    e.add_argument("--output", choices=["probability", "logit"], help="classifier output to explain")
+    e.add_argument("--mask", help="image: how hidden regions look: auto, blur(k,k) or mean")
+    e.add_argument("--background", type=int, help="table: background rows (SHAP baseline)")
+    e.add_argument("--algorithm", choices=["auto", "exact", "permutation"], help="table SHAP explainer")
+    e.add_argument("--rows", type=int, help="global: how many rows to explain")
+    e.add_argument("--split", choices=["train", "val", "test"], help="global: rows from this split")
+    e.add_argument("--html", help="write the figures to this HTML file")
+    e.add_argument("--out", help="write the main table to this file (.csv, .jsonl or .parquet)")
+    e.add_argument("--window", type=int, default=0, help="attention: first token of the figure window")
+    e.add_argument("--window-size", type=int, help="attention: tokens in the figure window")
+    e.add_argument("--layer", type=int, help="attention: layer whose heads are drawn (default: last)")
+    e.add_argument("--no-cache", action="store_true", help="recompute even when cached")
+    e.add_argument("--device", default="auto")
+    e.add_argument("--quiet", action="store_true", help="no progress line")
+    e.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    return e
+
+
+def _progress(quiet: bool) -> Any:
+    if quiet:
+        return None
+
+    def show(fraction: float, message: str) -> None:
+        print(f"\r{fraction:6.1%} {message}".ljust(90), end="", file=sys.stderr, flush=True)
+        if fraction >= 1.0:
+            print(file=sys.stderr)
+
+    return show
+
+
+def resolve_input(args: argparse.Namespace, kind: str, store: Any) -> Any:
+    """The input to explain from --input/--row, read as the run's kind needs it."""
+    if args.method == "global":
+        return None
+    value = args.input
+    if value is None:
+        raise LoupeError("Nothing to explain.", "pass --input (a text, an image file or a JSON row), "
+                         "or --method global for a table run.")
+    path = Path(value).expanduser()
+    if kind == "image":
+        return path
+    if kind == "tabular" and value.lstrip().startswith("{"):
+        try:
+            row = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise LoupeError(f"--input is not valid JSON ({exc.msg} at column {exc.colno}).",
+                             """pass e.g. --input '{"sqft": 1200, "garage": "yes"}'.""") from exc
+        if not isinstance(row, dict):
+            raise LoupeError("--input must be a JSON object of column values.", "wrap it in { }.")
+        return row
+    is_file = len(value) < 4096 and os.path.isfile(path)
+    if kind == "text" and not is_file:
+        return value
+    if not is_file:
+        raise LoupeError(f"--input {value!r} is neither a file nor a JSON row.",
+                         "give a table file with --row N, or a JSON object of column values.")
+    from core.predict import load_predictor
+
+    inputs = load_predictor(args.run_id, store, args.device).load_inputs(path)
+    count = len(inputs)
+    if not 0 <= args.row < count:
+        raise LoupeError(f"--row {args.row} is out of range: {path.name} has {count} inputs.",
+                         f"use --row between 0 and {count - 1}.")
+    return inputs.iloc[[args.row]] if kind == "tabular" else inputs[args.row]
+
+
+def _params(args: argparse.Namespace, kind: str) -> dict[str, Any]:
+    keys = {"text": ("max_evals", "output"), "image": ("max_evals", "output", "mask"),
+            "tabular": ("background", "algorithm", "max_evals")}[kind]
+    if args.method == "attention":
+        keys = ()
+    if args.method == "global":
+        keys = ("background", "algorithm", "max_evals", "rows", "split")
+    return {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
+
+
+def summary(expl: Any, rows: int = 20) -> dict[str, Any]:
+    """What --json prints: the result without the large arrays."""
+    frame = expl.frame()
+    return {"run_id": expl.run_id, "kind": expl.kind, "method": expl.method, "labels": expl.labels,
+            "prediction": expl.prediction, "base_value": expl.to_dict()["base_value"],
+            "info": expl.info, "notices": expl.notices, "from_cache": expl.from_cache,
+            "seconds": expl.seconds, "input": expl.input_label,
+            "table": json.loads(frame.head(rows).to_json(orient="records"))}
+
+
+def describe(expl: Any, rows: int = 20) -> str:
+    lines = [f"run {expl.run_id} · {expl.kind} · {expl.method}"]
+    pred = expl.prediction
+    if "label" in pred:
+        lines.append(f"prediction: {pred['label']} ({pred['confidence']:.1%})")
+    elif "value" in pred:
+        lines.append(f"prediction: {pred['value']:.6g} {pred.get('target', '')}   base value: "
+                     f"{float(expl.base_value):.6g}")
+    if expl.method == "shap" and expl.kind != "tabular":
+        for label, base, total in zip(expl.labels, expl.base_value, expl.total(), strict=True):
+            lines.append(f"  {label}: base {base:.4f} + attributions {total:+.4f} = {base + total:.4f}")
+    lines += [f"note: {n}" for n in expl.notices]
+    frame = expl.frame()
+    if not frame.empty:
+        lines.append(frame.head(rows).to_string(index=False, max_colwidth=40))
+        if len(frame) > rows:
+            lines.append(f"… {len(frame) - rows} more rows (--out FILE for all)")
+    source = "served from the cache" if expl.from_cache else f"computed in {expl.seconds:.2f} s"
+    lines.append(f"({source})")
+    return "\n".join(lines)
+
+
+@command("explain")
+def cmd_explain(args: argparse.Namespace) -> int:
+    from core.explain import METHODS, explain
+    from core.store import RunStore
+
+    store = RunStore()
+    run = store.get_run(args.run_id)
+    kind = run["task"]
+    method = {"global": "shap_global"}.get(args.method, args.method)
+    if method not in METHODS.get(kind, ()):
+        choices = ", ".join(m.replace("shap_global", "global") for m in METHODS.get(kind, ()))
+        raise LoupeError(f"--method {args.method} is not available for {kind} runs.",
+                         f"use one of {choices}.")
+    expl = explain(run["id"], resolve_input(args, kind, store), method=method,
+                   target_class=args.target_class, store=store, progress=_progress(args.quiet or args.json),
+                   device=args.device, use_cache=not args.no_cache, **_params(args, kind))
+    if args.html:
+        expl.to_html(args.html, start=args.window, size=args.window_size, layer=args.layer)
+    if args.out:
+        from core.cli_commands import write_frame
+
+        write_frame(expl.frame(), Path(args.out))
+    emit(args, summary(expl), describe(expl))
+    if args.html and not args.json:
+        print(f"figures written to {args.html}")
+    return 0

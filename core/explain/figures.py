@@ -1,0 +1,284 @@
+"""Plotly figures for explanations: pure functions, data in, figure out (no store, no model).
+
+Colour conventions: attributions use a diverging scale centred at 0 (red pushes the output up,
+blue pushes it down) with symmetric limits, so white always means "no effect"; attention weights
+(0..1) use a sequential scale. Every trace carries hover text with the exact values.
+``figures_to_html`` writes several figures into one self-contained page (plotly.js inlined once).
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+DIVERGING = "RdBu_r"
+SEQUENTIAL = "Blues"
+EMPTY_TOKEN = "·"
+
+
+def _limit(values: np.ndarray) -> float:
+    finite = np.abs(np.asarray(values, dtype=float))
+    finite = finite[np.isfinite(finite)]
+    top = float(finite.max()) if finite.size else 0.0
+    return top if top > 0 else 1e-9
+
+
+def _show(token: str) -> str:
+    text = str(token).strip()
+    return text if text else EMPTY_TOKEN
+
+
+# --- text -----------------------------------------------------------------------------------
+def token_strip(tokens: Sequence[str], values: Sequence[float], label: str = "",
+                base_value: float | None = None, per_row: int = 14, title: str | None = None
+                ) -> go.Figure:
+    """Tokens as coloured cells (wrapped into rows of ``per_row``), coloured by attribution."""
+    vals = np.asarray(values, dtype=float)
+    n = len(tokens)
+    rows = max(1, -(-n // per_row))
+    z = np.full((rows, per_row), np.nan)
+    text = np.full((rows, per_row), "", dtype=object)
+    hover = np.full((rows, per_row), "", dtype=object)
+    for i, (tok, v) in enumerate(zip(tokens, vals, strict=True)):
+        r, c = divmod(i, per_row)
+        z[r, c], text[r, c] = v, _show(tok)
+        hover[r, c] = f"token {i}: {html.escape(_show(tok))}<br>SHAP: {v:+.5f}"
+    lim = _limit(vals)
+    fig = go.Figure(go.Heatmap(
+        z=z, text=text, customdata=hover, texttemplate="%{text}",
+        hovertemplate="%{customdata}<extra></extra>",
+        colorscale=DIVERGING, zmid=0, zmin=-lim, zmax=lim, xgap=2, ygap=2,
+        colorbar={"title": "SHAP"},
+    ))
+    subtitle = f" (base {base_value:.4f}, sum {np.nansum(vals):+.4f})" if base_value is not None else ""
+    fig.update_layout(
+        title=title or f"Token attributions for '{label}'{subtitle}",
+        yaxis={"autorange": "reversed", "showticklabels": False},
+        xaxis={"showticklabels": False}, height=120 + 42 * rows, margin={"l": 20, "r": 20, "t": 60, "b": 20},
+    )
+    return fig
+
+
+# --- images ---------------------------------------------------------------------------------
+def image_overlay(image: np.ndarray, heat: np.ndarray, label: str = "", opacity: float = 0.6,
+                  title: str | None = None) -> go.Figure:
+    """The input image beside the same image under a semi-transparent SHAP heat map."""
+    image = np.asarray(image, dtype=np.uint8)
+    heat = np.asarray(heat, dtype=float)
+    lim = _limit(heat)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("input", f"SHAP for '{label}'"),
+                        horizontal_spacing=0.05)
+    fig.add_trace(go.Image(z=image, hovertemplate="x %{x}, y %{y}<br>RGB %{z}<extra></extra>"), 1, 1)
+    fig.add_trace(go.Image(z=image, opacity=1.0 - 0.5 * opacity, hoverinfo="skip"), 1, 2)
+    fig.add_trace(go.Heatmap(z=heat, colorscale=DIVERGING, zmid=0, zmin=-lim, zmax=lim, opacity=opacity,
+                             colorbar={"title": "SHAP"},
+                             hovertemplate="x %{x}, y %{y}<br>SHAP %{z:+.5f}<extra></extra>"), 1, 2)
+    side = 320
+    for col in (1, 2):
+        fig.update_xaxes(showticklabels=False, row=1, col=col)
+        fig.update_yaxes(showticklabels=False, autorange="reversed", scaleanchor=f"x{col if col > 1 else ''}",
+                         row=1, col=col)
+    fig.update_layout(title=title or f"Image regions for '{label}' (sum {heat.sum():+.4f})",
+                      height=side + 90, width=2 * side + 160, margin={"l": 20, "r": 20, "t": 70, "b": 20})
+    return fig
+
+
+# --- tables ---------------------------------------------------------------------------------
+def waterfall(features: Sequence[str], values: Sequence[float], base_value: float, prediction: float,
+              feature_values: Sequence[str] | None = None, max_features: int = 12,
+              title: str | None = None) -> go.Figure:
+    """From E[f(x)] to f(x): one bar per column (largest effects), the rest folded into one."""
+    vals = np.asarray(values, dtype=float)
+    names = [f"{f} = {v}" for f, v in zip(features, feature_values, strict=True)] if feature_values \
+        else [str(f) for f in features]
+    order = np.argsort(-np.abs(vals), kind="stable")
+    shown, rest = order[:max_features], order[max_features:]
+    labels = [names[i] for i in shown][::-1]
+    deltas = [float(vals[i]) for i in shown][::-1]
+    if len(rest):
+        labels.insert(0, f"{len(rest)} other columns")
+        deltas.insert(0, float(vals[rest].sum()))
+    fig = go.Figure(go.Waterfall(
+        orientation="h", measure=["absolute"] + ["relative"] * len(deltas) + ["total"],
+        y=["E[f(x)]"] + labels + ["f(x)"], x=[float(base_value)] + deltas + [0.0],
+        base=0, text=[f"{base_value:.4g}"] + [f"{d:+.4g}" for d in deltas] + [f"{prediction:.4g}"],
+        textposition="outside", increasing={"marker": {"color": "#d6604d"}},
+        decreasing={"marker": {"color": "#4393c3"}}, totals={"marker": {"color": "#878787"}},
+        hovertemplate="%{y}<br>%{text}<extra></extra>",
+    ))
+    fig.update_layout(title=title or f"Why f(x) = {prediction:.4g} (base {base_value:.4g})",
+                      height=160 + 28 * (len(deltas) + 2), margin={"l": 20, "r": 40, "t": 60, "b": 20},
+                      showlegend=False)
+    return fig
+
+
+def importance_bar(importance: pd.DataFrame, max_features: int = 20, title: str | None = None) -> go.Figure:
+    """Mean |SHAP| per column (global importance), largest on top."""
+    top = importance.sort_values("mean_abs_shap", ascending=False).head(max_features).iloc[::-1]
+    fig = go.Figure(go.Bar(
+        x=top["mean_abs_shap"], y=top["feature"], orientation="h", marker={"color": "#4393c3"},
+        customdata=top.get("mean_shap", pd.Series(np.nan, index=top.index)),
+        hovertemplate="%{y}<br>mean |SHAP| %{x:.4g}<br>mean SHAP %{customdata:+.4g}<extra></extra>",
+    ))
+    fig.update_layout(title=title or "Global importance (mean |SHAP|)", xaxis_title="mean |SHAP|",
+                      height=140 + 26 * len(top), margin={"l": 20, "r": 20, "t": 60, "b": 40})
+    return fig
+
+
+def dependence_scatter(dependence: pd.DataFrame, feature: str, title: str | None = None) -> go.Figure:
+    """Feature value vs its attribution, one point per explained row."""
+    part = dependence[dependence["feature"] == feature]
+    numeric = part["numeric"].notna().any() if "numeric" in part else False
+    x = part["numeric"] if numeric else part["value"].astype(str)
+    lim = _limit(part["shap"].to_numpy())
+    fig = go.Figure(go.Scatter(
+        x=x, y=part["shap"], mode="markers", text=part["value"].astype(str),
+        marker={"color": part["shap"], "colorscale": DIVERGING, "cmid": 0, "cmin": -lim, "cmax": lim,
+                "size": 7, "opacity": 0.8, "line": {"width": 0}},
+        hovertemplate=f"{html.escape(feature)} = %{{text}}<br>SHAP %{{y:+.4g}}<extra></extra>",
+    ))
+    fig.add_hline(y=0, line={"color": "#999", "width": 1})
+    fig.update_layout(title=title or f"Dependence: {feature}", xaxis_title=feature, yaxis_title="SHAP",
+                      height=380, margin={"l": 20, "r": 20, "t": 60, "b": 40})
+    if not numeric:
+        fig.update_xaxes(type="category")
+    return fig
+
+
+# --- attention ------------------------------------------------------------------------------
+def _window(n: int, start: int, size: int | None) -> slice:
+    size = n if size is None else max(1, min(int(size), n))
+    start = max(0, min(int(start), n - size))
+    return slice(start, start + size)
+
+
+def _axis_labels(tokens: Sequence[str], cut: slice) -> tuple[list[int], list[str]]:
+    positions = list(range(cut.start, cut.stop))
+    return positions, [f"{_show(tokens[i])}" for i in positions]
+
+
+def attention_matrix(matrix: np.ndarray, tokens: Sequence[str], title: str = "Attention",
+                     start: int = 0, size: int | None = 64, colorscale: str = SEQUENTIAL) -> go.Figure:
+    """One (T, T) matrix — a head, or the rollout — rows: attending token, columns: attended."""
+    cut = _window(len(tokens), start, size)
+    sub = np.asarray(matrix, dtype=float)[cut, cut]
+    pos, labels = _axis_labels(tokens, cut)
+    hover = [[f"{html.escape(labels[i])} ({pos[i]}) → {html.escape(labels[j])} ({pos[j]})"
+              for j in range(len(pos))] for i in range(len(pos))]
+    fig = go.Figure(go.Heatmap(
+        z=sub, x=pos, y=pos, customdata=hover, colorscale=colorscale, zmin=0,
+        zmax=float(max(sub.max(), 1e-9)),
+        hovertemplate="%{customdata}<br>weight %{z:.4f}<extra></extra>", colorbar={"title": "weight"},
+    ))
+    side = max(320, min(900, 18 * len(pos) + 160))
+    fig.update_layout(title=title, height=side, width=side + 80, margin={"l": 20, "r": 20, "t": 60, "b": 20})
+    fig.update_xaxes(tickvals=pos, ticktext=labels, tickangle=-60, side="bottom")
+    fig.update_yaxes(tickvals=pos, ticktext=labels, autorange="reversed")
+    return fig
+
+
+def attention_heads(attentions: np.ndarray, tokens: Sequence[str], layer: int,
+                    heads: Sequence[int] | None = None, start: int = 0, size: int | None = 32,
+                    cols: int = 4) -> go.Figure:
+    """Facets: every head (or the chosen ones) of one layer, on one shared colour scale."""
+    att = np.asarray(attentions, dtype=float)[layer]
+    heads = list(range(att.shape[0])) if heads is None else list(heads)
+    cut = _window(len(tokens), start, size)
+    pos, labels = _axis_labels(tokens, cut)
+    rows = max(1, -(-len(heads) // cols))
+    fig = make_subplots(rows=rows, cols=min(cols, len(heads)), subplot_titles=[f"head {h}" for h in heads],
+                        horizontal_spacing=0.03, vertical_spacing=0.08)
+    for k, h in enumerate(heads):
+        r, c = divmod(k, cols)
+        fig.add_trace(go.Heatmap(
+            z=att[h][cut, cut], x=pos, y=pos, coloraxis="coloraxis",
+            hovertemplate=f"head {h}<br>from %{{y}} to %{{x}}<br>weight %{{z:.4f}}<extra></extra>",
+        ), r + 1, c + 1)
+        fig.update_yaxes(autorange="reversed", tickvals=pos if c == 0 else [], ticktext=labels, row=r + 1,
+                         col=c + 1)
+        fig.update_xaxes(tickvals=[], row=r + 1, col=c + 1)
+    fig.update_layout(title=f"Layer {layer}: attention per head (tokens {cut.start}-{cut.stop - 1})",
+                      coloraxis={"colorscale": SEQUENTIAL, "cmin": 0, "cmax": 1,
+                                 "colorbar": {"title": "weight"}},
+                      height=120 + 230 * rows, margin={"l": 20, "r": 20, "t": 80, "b": 20})
+    return fig
+
+
+def head_overview(summary: pd.DataFrame, value: str = "focus") -> go.Figure:
+    """Layers x heads grid of how focused each head is, hover: where it looks and its pattern."""
+    layers, heads = int(summary["layer"].max()) + 1, int(summary["head"].max()) + 1
+    z = np.full((layers, heads), np.nan)
+    hover = np.full((layers, heads), "", dtype=object)
+    for row in summary.itertuples():
+        z[row.layer, row.head] = getattr(row, value)
+        hover[row.layer, row.head] = (
+            f"layer {row.layer}, head {row.head}<br>{value} {getattr(row, value):.3f}"
+            f"<br>top token: {html.escape(_show(row.top_token))} ({row.top_weight:.2f})"
+            f"<br>top content token: {html.escape(_show(row.top_content_token))}<br>pattern: {row.pattern}")
+    fig = go.Figure(go.Heatmap(z=z, x=list(range(heads)), y=list(range(layers)), customdata=hover,
+                               colorscale="Viridis", zmin=0, zmax=1, colorbar={"title": value},
+                               hovertemplate="%{customdata}<extra></extra>"))
+    fig.update_layout(title="Which heads attend where (hover for details)", xaxis_title="head",
+                      yaxis_title="layer", height=140 + 34 * layers,
+                      margin={"l": 20, "r": 20, "t": 60, "b": 40})
+    fig.update_yaxes(autorange="reversed", dtick=1)
+    fig.update_xaxes(dtick=1)
+    return fig
+
+
+# --- dispatch and export ------------------------------------------------------------------
+def explanation_figures(expl: Any, start: int = 0, size: int | None = None, layer: int | None = None,
+                        top: int = 3) -> dict[str, go.Figure]:
+    """The standard figures of an ``Explanation``, by name."""
+    figs: dict[str, go.Figure] = {}
+    if expl.method == "attention":
+        att = expl.arrays["attentions"]
+        tokens = expl.tokens or []
+        layer = att.shape[0] - 1 if layer is None else layer
+        figs["heads"] = head_overview(expl.frames["heads"])
+        figs["rollout"] = attention_matrix(expl.arrays["rollout"], tokens, "Attention rollout",
+                                           start, size or 64, colorscale="Viridis")
+        figs[f"layer_{layer}"] = attention_heads(att, tokens, layer, start=start, size=size or 32)
+        return figs
+    if expl.kind == "text":
+        for j, label in enumerate(expl.labels):
+            figs[f"tokens_{label}"] = token_strip(expl.tokens or [], expl.values[:, j], label,
+                                                  float(np.ravel(expl.base_value)[j]))
+    elif expl.kind == "image":
+        image = expl.arrays.get("image")
+        for j, label in enumerate(expl.labels):
+            if image is not None:
+                figs[f"overlay_{label}"] = image_overlay(image, expl.values[..., j], label)
+    elif expl.method == "shap_global":
+        figs["importance"] = importance_bar(expl.frames["importance"])
+        for feature in expl.frames["importance"]["feature"].head(top):
+            figs[f"dependence_{feature}"] = dependence_scatter(expl.frames["dependence"], feature)
+    else:
+        local = expl.frames["local"]
+        figs["waterfall"] = waterfall(local["feature"], local["shap"], float(expl.base_value),
+                                      float(expl.prediction["value"]), local["value"].astype(str).tolist())
+    return figs
+
+
+def figures_to_html(figs: Sequence[go.Figure], path: str | os.PathLike[str], title: str = "Loupe") -> str:
+    """One self-contained HTML page with every figure; plotly.js is inlined once. Returns the path."""
+    parts = [fig.to_html(full_html=False, include_plotlyjs=(i == 0), config={"displaylogo": False})
+             for i, fig in enumerate(figs)]
+    page = (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            "<style>body{font-family:system-ui,sans-serif;margin:24px}</style></head><body>"
+            f"<h1>{html.escape(title)}</h1>\n" + "\n".join(f"<div>{p}</div>" for p in parts)
+            + "</body></html>")
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".part")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(out)
+    return str(out)

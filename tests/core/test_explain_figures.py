@@ -1,0 +1,103 @@
+"""Figure builders (pure: arrays in, plotly out), the JSON round trip, and the HTML export."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from core.explain import figures as f
+from core.explain.result import Explanation
+
+
+def test_token_strip_diverges_around_zero_and_wraps() -> None:
+    tokens = [f"t{i}" for i in range(30)]
+    values = np.linspace(-0.2, 0.1, 30)
+    fig = f.token_strip(tokens, values, "positive", base_value=0.5, per_row=10)
+    heat = fig.data[0]
+    assert isinstance(heat, go.Heatmap) and np.asarray(heat.z).shape == (3, 10)
+    assert heat.zmid == 0 and heat.zmin == -heat.zmax == pytest.approx(-0.2)
+    assert "SHAP" in heat.customdata[0][0] and "t0" in heat.customdata[0][0]
+    assert f.token_strip(["", "a"], [0.0, 1.0]).data[0].text[0][0] == f.EMPTY_TOKEN
+
+
+def test_image_overlay_layers_heat_over_image() -> None:
+    image = np.zeros((8, 8, 3), dtype=np.uint8)
+    heat = np.outer(np.linspace(-1, 1, 8), np.ones(8))
+    fig = f.image_overlay(image, heat, "cat")
+    kinds = [type(t).__name__ for t in fig.data]
+    assert kinds == ["Image", "Image", "Heatmap"]
+    assert fig.data[2].zmid == 0 and 0 < fig.data[2].opacity < 1
+
+
+def test_waterfall_runs_from_base_to_prediction() -> None:
+    features = [f"c{i}" for i in range(15)]
+    values = np.arange(15, dtype=float) - 7
+    fig = f.waterfall(features, values, base_value=10.0, prediction=10.0 + values.sum(),
+                      feature_values=[str(i) for i in range(15)], max_features=5)
+    bars = fig.data[0]
+    assert bars.y[0] == "E[f(x)]" and bars.y[-1] == "f(x)"
+    assert bars.y[1] == "10 other columns"
+    assert bars.x[0] + sum(bars.x[1:-1]) == pytest.approx(10.0 + values.sum())
+
+
+def test_importance_and_dependence() -> None:
+    importance = pd.DataFrame({"feature": ["a", "b"], "mean_abs_shap": [1.0, 3.0], "mean_shap": [0.1, -1]})
+    bar = f.importance_bar(importance)
+    assert list(bar.data[0].y) == ["a", "b"]  # largest on top (plotly draws bottom-up)
+    dependence = pd.DataFrame({"row": [0, 1, 0, 1], "feature": ["a", "a", "b", "b"],
+                               "value": ["1", "2", "x", "y"], "numeric": [1.0, 2.0, np.nan, np.nan],
+                               "shap": [0.1, -0.2, 0.3, 0.0]})
+    numeric = f.dependence_scatter(dependence, "a")
+    assert list(numeric.data[0].x) == [1.0, 2.0]
+    categorical = f.dependence_scatter(dependence, "b")
+    assert categorical.layout.xaxis.type == "category"
+
+
+def test_attention_figures() -> None:
+    rng = np.random.default_rng(0)
+    att = rng.random((2, 4, 6, 6))
+    att /= att.sum(-1, keepdims=True)
+    tokens = ["[CLS]", "a", "a", "b", "", "[SEP]"]  # repeated tokens must stay separate cells
+    single = f.attention_matrix(att[0, 0], tokens, size=4, start=1)
+    assert np.asarray(single.data[0].z).shape == (4, 4) and list(single.data[0].x) == [1, 2, 3, 4]
+    facets = f.attention_heads(att, tokens, layer=1, cols=2)
+    assert len(facets.data) == 4 and all(t.coloraxis == "coloraxis" for t in facets.data)
+    from core.explain.attention import head_summary
+
+    overview = f.head_overview(head_summary(att, tokens))
+    assert np.asarray(overview.data[0].z).shape == (2, 4)
+
+
+def _explanation() -> Explanation:
+    return Explanation(
+        run_id="r1", kind="text", method="shap", params={"max_evals": 10},
+        values=np.array([[0.1, -0.1], [np.nan, 0.2]]), base_value=np.array([0.4, 0.6]),
+        prediction={"label": "pos", "probabilities": {"pos": 0.6}}, labels=["pos", "neg"],
+        target_classes=[1, 0], tokens=["good", "<EMAIL>"],
+        arrays={"image": np.zeros((2, 2, 3), np.uint8), "rollout": np.eye(2, dtype=np.float32)},
+        frames={"tokens": pd.DataFrame({"token": ["good", "<EMAIL>"], "shap": [0.1, None]})},
+        info={"decimals": {"rollout": 3}}, notices=["n"], input_label="good <EMAIL>", seconds=1.5)
+
+
+def test_json_round_trip_keeps_values_and_drops_pixels() -> None:
+    expl = _explanation()
+    back = Explanation.from_json(expl.to_json())
+    np.testing.assert_array_equal(back.values, expl.values)  # NaN survives as NaN
+    np.testing.assert_array_equal(back.base_value, expl.base_value)
+    assert back.tokens == expl.tokens and back.labels == expl.labels and back.target_classes == [1, 0]
+    assert "image" not in back.arrays and back.arrays["rollout"].dtype == np.float32
+    assert back.frames["tokens"]["token"].tolist() == ["good", "<EMAIL>"]
+    assert back.seconds == 1.5 and not back.from_cache
+
+
+def test_figures_to_html_inlines_plotly_once(tmp_path) -> None:
+    figs = [f.token_strip(["a", "b"], [0.1, -0.1]), f.importance_bar(
+        pd.DataFrame({"feature": ["a"], "mean_abs_shap": [1.0]}))]
+    path = f.figures_to_html(figs, tmp_path / "sub" / "out.html", title="Run <1>")
+    page = (tmp_path / "sub" / "out.html").read_text()
+    assert path.endswith("out.html") and page.startswith("<!DOCTYPE html>")
+    assert page.count("plotly.js v") == 1 and page.count("Plotly.newPlot") == 2
+    assert "Run &lt;1&gt;" in page and "<script src=" not in page  # self-contained
+    assert not list((tmp_path / "sub").glob("*.part"))

@@ -1,0 +1,84 @@
+"""Image SHAP on a tiny trained run (small CNN on generated shapes)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from core.datasets.image_samples import draw_shape
+from core.datasets.image_transforms import eval_tensor
+from core.explain import explain
+from core.explain.shap_image import ImageModelFunction, mask_image, model_crop
+from core.predict import load_predictor
+from core.store import RunStore
+from core.tasks.image import ImagePredictor
+from tests.core.test_explain_fixtures import image_run
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunStore, str, str]:
+    root = tmp_path_factory.mktemp("explain_image")
+    store = RunStore(root / "loupe.duckdb")
+    path = root / "circle.png"
+    Image.fromarray(draw_shape("circle", 48, np.random.default_rng(3))).save(path)
+    return store, image_run(store), str(path)
+
+
+def test_heat_maps_are_aligned_and_add_up(run) -> None:
+    store, run_id, path = run
+    predictor = load_predictor(run_id, store)
+    other = int(np.argmin(predictor.predict([path])[[f"p_{c}" for c in predictor.labels]].to_numpy()[0]))
+    expl = explain(run_id, path, target_class=other, store=store, max_evals=120)
+    image = expl.arrays["image"]
+    assert image.shape == (32, 32, 3) and image.dtype == np.uint8
+    assert expl.values.shape == (32, 32, 2)  # one map per explained class, at the shown resolution
+    assert expl.target_classes[1] == other
+    outputs = np.array([expl.prediction["explained_outputs"][label] for label in expl.labels])
+    np.testing.assert_allclose(expl.total(), outputs - expl.base_value, atol=1e-5)
+    probs = predictor.predict([path])[[f"p_{c}" for c in predictor.labels]].to_numpy()[0]
+    assert expl.prediction["probabilities"][predictor.labels[0]] == pytest.approx(probs[0], abs=1e-5)
+    figs = expl.figures()
+    assert len(figs) == 2
+
+
+def test_crop_is_what_the_model_sees(run) -> None:
+    store, run_id, path = run
+    predictor = load_predictor(run_id, store)
+    array = np.asarray(Image.open(path).convert("RGB"))
+    crop = model_crop(array, predictor.prep)
+    fn = ImageModelFunction(predictor)
+    expected = predictor.predict_proba([array])[0]
+    np.testing.assert_allclose(fn(crop[None].astype(np.float32))[0], expected, atol=1e-5)
+    direct = eval_tensor(array, predictor.prep)
+    assert direct.shape[1:] == crop.shape[:2]
+
+
+def test_masks() -> None:
+    crop = np.random.default_rng(0).integers(0, 255, (32, 32, 3)).astype(np.uint8)
+    blurred, name = mask_image(crop, "blur(8,8)")
+    assert name == "blur(8,8)" and blurred.shape == crop.shape and blurred.std() < crop.std()
+    mean, _ = mask_image(crop, "mean")
+    np.testing.assert_allclose(mean[0, 0], crop.reshape(-1, 3).mean(0), rtol=1e-5)
+    assert mask_image(crop)[1] == "blur(16,16)"
+
+
+def test_cached_image_explanation_keeps_no_pixels_and_skips_the_model(run, monkeypatch) -> None:
+    store, run_id, path = run
+    first = explain(run_id, path, store=store, max_evals=60)
+
+    def boom(*args, **kwargs):
+        raise AssertionError("the model ran for a cached explanation")
+
+    with store.connect() as con:
+        masked, result = con.execute("SELECT input_masked, result_json FROM explanations "
+                                     "WHERE run_id=? LIMIT 1", [run_id]).fetchone()
+    assert masked == "circle.png" and json.loads(result)["arrays"] == {}  # no pixels stored
+    monkeypatch.setattr(ImagePredictor, "predict_proba", boom)
+    monkeypatch.setattr(ImageModelFunction, "__call__", boom)
+    again = explain(run_id, path, store=RunStore(store.path), max_evals=60)
+    assert again.from_cache
+    np.testing.assert_array_equal(again.values, first.values)
+    np.testing.assert_array_equal(again.arrays["image"], first.arrays["image"])  # re-derived
