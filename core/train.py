@@ -7,8 +7,11 @@ the store and the artifact folder; metrics are gathered across processes.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import math
+import shutil
 import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
@@ -96,9 +99,14 @@ def train(
             store.set_status(run_id, "interrupted", error="Stopped by the user (Ctrl-C).")
         raise
     except Exception as exc:
+        clear = _storage_error(exc, run_id)  # a full or read-only disk: say so, not a traceback
         if main:
-            message = str(exc) if isinstance(exc, LoupeError) else _describe_crash(exc)
-            store.fail_run(run_id, message)
+            remove_partial_dirs(Path(run_dir))
+            message = str(clear or exc) if clear or isinstance(exc, LoupeError) else _describe_crash(exc)
+            with contextlib.suppress(Exception):  # the history may sit on the same full disk
+                store.fail_run(run_id, message)
+        if clear is not None:
+            raise clear from exc
         raise
     finally:
         loop.logger.flush() if main else None
@@ -110,6 +118,37 @@ def resume(run_id: str, store: RunStore | None = None, callbacks: Sequence[Callb
     store = store or RunStore()
     cfg = store.config(run_id)
     return train(cfg, store, callbacks, run_id=store.get_run(run_id)["id"], resume=True)
+
+
+_DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+def _storage_error(exc: BaseException, run_id: str | None) -> LoupeError | None:
+    """A LoupeError for an OSError of a full, read-only or forbidden disk; None for anything else."""
+    if not isinstance(exc, OSError) or exc.errno not in _DISK_ERRNOS:
+        return None
+    where = exc.filename or "the Loupe state folder"
+    return LoupeError(
+        f"Training run {run_id} stopped: cannot write {where} ({exc.strerror or exc}).",
+        f"free disk space (or fix the folder's permissions), then continue with `loupe resume "
+        f"{run_id}`; or set LOUPE_HOME to a writable folder with room.",
+    )
+
+
+def remove_partial_dirs(run_dir: Path) -> None:
+    """Undo what an interrupted atomic folder swap (core.checkpoint.commit_dir) left behind:
+    ``X.tmp`` is half-written and goes; ``X.old`` is the last good copy and goes back to ``X``
+    when the swap stopped before ``X`` was replaced."""
+    if not run_dir.is_dir():
+        return
+    for old in run_dir.glob("*.old"):
+        final = old.with_suffix("")
+        if final.exists():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.rename(final)
+    for tmp in run_dir.glob("*.tmp"):
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _describe_crash(exc: BaseException) -> str:
@@ -186,10 +225,15 @@ class _Loop:
             self.optimizer, _warmup_linear(warmup, self.total_steps)
         )
         if resume:
+            if self.writer:  # a kill -9 may have cut a checkpoint swap short
+                remove_partial_dirs(self.run_dir)
+            self.acc.wait_for_everyone()
             restored = load_checkpoint(self.run_dir / "checkpoint", model, self.optimizer,
                                        self.scheduler)
             if restored:
                 self.state = restored
+            if self.store is not None:  # the steps after the checkpoint run again: log them once
+                self.store.delete_metrics_after(self.run_id, self.state.global_step)
         self.model, self.optimizer = self.acc.prepare(model, self.optimizer)
         self.val_loader = self.acc.prepare(self._loader(self.data.val, None, t.batch_size))
 

@@ -93,6 +93,12 @@ class RunStore:
                 delay = min(delay * 2, 0.2)
         try:
             yield con
+        except duckdb.IOException as exc:  # a full disk or a folder that turned read-only
+            raise LoupeError(
+                f"Cannot write the run history {self.path}: {exc}",
+                "free disk space (or make LOUPE_HOME writable) and try again; an interrupted run "
+                "continues with `loupe resume RUN_ID`.",
+            ) from exc
         finally:
             con.close()
 
@@ -235,6 +241,11 @@ class RunStore:
             ORDER BY 1, 2, 3
         """
         return self._frame(sql, params)
+
+    def delete_metrics_after(self, run_id: str, step: int) -> None:
+        """Drop a run's points logged after optimizer step ``step``: a resume replays the steps
+        after its checkpoint, and each step must be in the history once."""
+        self._execute("DELETE FROM metrics WHERE run_id=? AND step>?", [run_id, int(step)])
 
     def metric_count(self, run_id: str | None = None) -> int:
         if run_id is None:
