@@ -1,0 +1,290 @@
+"""Image-classification data: a folder ``class/xxx.jpg`` or a zip of one, or a built-in sample.
+
+Layouts (checked in this order):
+
+* ``train/<class>/…`` (+ optional ``val/`` — also ``valid/``, ``validation/`` — and ``test/``):
+  the folders are honoured. Without ``val/`` a stratified validation split is carved from train;
+  without ``test/`` the test split is carved from train (``DataConfig.test_fraction`` of it).
+* ``<class>/…``: stratified train/val/test split with ``val_fraction``/``test_fraction``.
+* a single wrapping folder (``pets/<class>/…``, what zipping a folder produces) is looked through.
+
+Files in nested folders under a class count for that class. Every candidate file is decoded once
+while loading (in a thread pool): that is what finds truncated, corrupt and disguised files up
+front, instead of crashing an epoch later, and the decoded pixels (at eval resolution) are kept
+in memory while they fit in ``CACHE_BUDGET_BYTES`` so later epochs never decode a JPEG again.
+Everything that is skipped is listed with its reason in the ingestion report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.datasets.image_dataset import ImagePool, ImageRecord, assign_splits
+from core.datasets.image_transforms import IMAGE_SUFFIXES, ImageProblem, decode_image
+from core.errors import LoupeError
+
+CACHE_BUDGET_BYTES = 1 << 30  # decoded pixels kept in RAM, at eval resolution
+MIN_IMAGES_PER_CLASS = 5  # fewer is reported as too few to learn or evaluate reliably
+REPORT_LIST_CAP = 200  # per-file entries kept in the report (the counts are always complete)
+SPLIT_DIRS = {"train": "train", "val": "val", "valid": "val", "validation": "val", "test": "test"}
+
+
+@dataclass
+class IngestionReport:
+    """What was found, used and skipped, and why; shown to the user and kept in the run meta."""
+
+    source: str
+    layout: str = "class folders"
+    files_seen: int = 0
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    skipped_count: int = 0
+    not_images: list[str] = field(default_factory=list)
+    not_images_count: int = 0
+    empty_classes: list[str] = field(default_factory=list)
+    small_classes: dict[str, int] = field(default_factory=dict)
+    classes: dict[str, int] = field(default_factory=dict)
+    cached_images: int = 0
+    cache_mb: float = 0.0
+
+    def skip(self, name: str, reason: str) -> None:
+        self.skipped_count += 1
+        if len(self.skipped) < REPORT_LIST_CAP:
+            self.skipped.append({"file": name, "reason": reason})
+
+    def ignore(self, name: str) -> None:
+        self.not_images_count += 1
+        if len(self.not_images) < REPORT_LIST_CAP:
+            self.not_images.append(name)
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+    def notices(self) -> list[str]:
+        """One line per thing the user should know, most important first."""
+        lines = []
+        if self.skipped_count:
+            kinds = Counter(_reason_kind(s["reason"]) for s in self.skipped)
+            detail = ", ".join(f"{n} {k}" for k, n in kinds.most_common())
+            first = self.skipped[0]
+            lines.append(
+                f"Skipped {self.skipped_count} of {self.files_seen} image files ({detail}); "
+                f"e.g. {first['file']}: {first['reason']}. The ingestion report lists them all."
+            )
+        if self.not_images_count:
+            shown = ", ".join(self.not_images[:3])
+            lines.append(f"Ignored {self.not_images_count} non-image files ({shown}…).")
+        for name in self.empty_classes:
+            lines.append(f"Class folder '{name}' has no usable images and was left out.")
+        for name, count in self.small_classes.items():
+            lines.append(
+                f"Class '{name}' has only {count} images: too few to learn or evaluate reliably "
+                f"(aim for {MIN_IMAGES_PER_CLASS * 4}+)."
+            )
+        if self.layout not in ("class folders", "built-in sample"):  # only what deviates
+            lines.append(f"Layout: {self.layout}.")
+        return lines
+
+
+def _reason_kind(reason: str) -> str:
+    for key in ("decompression bomb", "not an image", "truncated or corrupt", "unsupported"):
+        if key in reason:
+            return key
+    return "unreadable"
+
+
+# --- scanning -----------------------------------------------------------------------------
+def _visible_dirs(folder: Path) -> list[Path]:
+    return sorted(
+        p for p in folder.iterdir()
+        if p.is_dir() and not p.name.startswith((".", "__")) and not p.is_symlink()
+    )
+
+
+def _class_files(folder: Path) -> list[Path]:
+    """Files under a class folder, recursively, skipping hidden files and symlinks."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__")))
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            if not name.startswith(".") and not path.is_symlink():
+                out.append(path)
+    return out
+
+
+def find_layout(root: Path) -> tuple[dict[str, Path], str]:
+    """Split name -> folder of class folders, and a description of the layout."""
+    dirs = _visible_dirs(root)
+    splits = {SPLIT_DIRS[d.name.lower()]: d for d in dirs if d.name.lower() in SPLIT_DIRS}
+    if "train" in splits:
+        held = [s for s in ("val", "test") if s in splits]
+        carved = [s for s in ("val", "test") if s not in splits]
+        text = "train/" + "".join(f" and {s}/" for s in held) + " folders honoured"
+        if carved:
+            text += "; " + " and ".join(carved) + " carved from train/"
+        return splits, text
+    loose = [p for p in root.iterdir() if p.is_file() and not p.name.startswith(".")]
+    if len(dirs) == 1 and not loose and _visible_dirs(dirs[0]):
+        return find_layout(dirs[0])  # a wrapping folder, as zipping a folder produces
+    return {"all": root}, "class folders"
+
+
+def scan_folder(
+    root: Path, report: IngestionReport
+) -> tuple[dict[str, dict[str, list[Path]]], str]:
+    """split -> class name -> candidate image files. Non-image files are noted, not decoded."""
+    splits, layout = find_layout(root)
+    report.layout = layout
+    found: dict[str, dict[str, list[Path]]] = {}
+    for split, folder in splits.items():
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and not path.name.startswith("."):
+                report.ignore(f"{path.relative_to(root)} (not inside a class folder)")
+        for class_dir in _visible_dirs(folder):
+            files = found.setdefault(split, {}).setdefault(class_dir.name, [])
+            for path in _class_files(class_dir):
+                if path.suffix.lower() in IMAGE_SUFFIXES:
+                    files.append(path)
+                else:
+                    report.ignore(str(path.relative_to(root)))
+    return found, layout
+
+
+def decode_all(
+    paths: list[Path], root: Path, short_side: int, report: IngestionReport
+) -> tuple[list[int], list[np.ndarray | None], str]:
+    """Decode every file once (threads: Pillow releases the GIL while decoding).
+
+    Returns the indices of usable files, their pixels (None past the cache budget) and a content
+    fingerprint (sha256 over names and bytes).
+    """
+
+    def work(path: Path) -> tuple[bytes, np.ndarray | None, str | None]:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            return b"", None, f"cannot be read ({exc.strerror})"
+        try:
+            return hashlib.sha256(data).digest(), decode_image(data, short_side), None
+        except ImageProblem as exc:
+            return b"", None, str(exc)
+
+    digest = hashlib.sha256()
+    usable: list[int] = []
+    arrays: list[np.ndarray | None] = []
+    used_bytes = 0
+    workers = max(1, min(8, os.cpu_count() or 1))
+    with ThreadPoolExecutor(workers) as pool:
+        results = zip(paths, pool.map(work, paths), strict=True)
+        for index, (path, (sha, array, problem)) in enumerate(results):
+            name = str(path.relative_to(root))
+            if problem is not None or array is None:
+                report.skip(name, problem or "could not be decoded")
+                continue
+            digest.update(name.encode() + b"\0" + sha)
+            usable.append(index)
+            if used_bytes + array.nbytes <= CACHE_BUDGET_BYTES:
+                used_bytes += array.nbytes
+                arrays.append(array)
+            else:
+                arrays.append(None)  # over budget: decoded again from disk when needed
+    report.cached_images = sum(a is not None for a in arrays)
+    report.cache_mb = round(used_bytes / 2**20, 1)
+    return usable, arrays, digest.hexdigest()
+
+
+def _empty_note(report: IngestionReport) -> str:
+    if not report.empty_classes:
+        return ""
+    return f" Class folders without usable images: {', '.join(report.empty_classes)}."
+
+
+def no_usable_images_error(root: Path, report: IngestionReport) -> LoupeError:
+    """The error when nothing is left, naming the commonest problem."""
+    if report.skipped:
+        first = report.skipped[0]
+        return LoupeError(
+            f"No usable images in {root}: all {report.skipped_count} image files were skipped "
+            f"(e.g. {first['file']}: {first['reason']}).",
+            "add readable JPEG/PNG/WebP/BMP/GIF images under one folder per class.",
+        )
+    return LoupeError(
+        f"No images found in {root}"
+        + (f" ({report.not_images_count} other files ignored)" if report.not_images_count else "")
+        + ".",
+        "put images in one folder per class, e.g. data/cats/1.jpg and data/dogs/2.jpg.",
+    )
+
+
+# --- loading ------------------------------------------------------------------------------
+@dataclass
+class LoadedImages:
+    """Everything the image task needs from a source, before any model exists."""
+
+    pool: ImagePool
+    label_names: list[str]
+    splits: dict[str, list[int]]
+    report: IngestionReport
+    fingerprint: str
+
+
+def load_folder(
+    root: Path,
+    short_side: int,
+    val_fraction: float,
+    test_fraction: float,
+    seed: int,
+    max_images: int | None = None,
+    source_name: str | None = None,
+) -> LoadedImages:
+    """Scan, decode, validate and split a dataset folder (see the module docstring)."""
+    report = IngestionReport(source=source_name or str(root))
+    found, _ = scan_folder(root, report)
+    class_names = sorted({name for classes in found.values() for name in classes})
+    entries = [
+        (split, name, path)
+        for split, classes in found.items()
+        for name in sorted(classes)
+        for path in classes[name]
+    ]
+    report.files_seen = len(entries)
+    if max_images and len(entries) > max_images:
+        keep = np.random.default_rng(seed).choice(len(entries), max_images, replace=False)
+        entries = [entries[i] for i in sorted(keep)]
+        report.layout += f"; a random {max_images:,} of {report.files_seen:,} images used"
+    usable, arrays, fingerprint = decode_all([p for _, _, p in entries], root, short_side, report)
+    counts = Counter(entries[i][1] for i in usable)
+    report.empty_classes = [c for c in class_names if counts[c] == 0]
+    labels = [c for c in class_names if counts[c] > 0]
+    if not usable:
+        raise no_usable_images_error(root, report)
+    if len(labels) < 2:
+        raise LoupeError(
+            f"{root} has only one class with usable images ('{labels[0]}'): a classifier needs at "
+            f"least 2 classes.{_empty_note(report)}",
+            "add a folder of images for each other class next to it, e.g. data/cats and data/dogs.",
+        )
+    label_id = {name: i for i, name in enumerate(labels)}
+    records: list[ImageRecord] = []
+    pixels: list[np.ndarray | None] = []
+    by_split: dict[str, list[int]] = {}
+    for index, array in zip(usable, arrays, strict=True):
+        split, name, path = entries[index]
+        by_split.setdefault(split, []).append(len(records))
+        records.append(ImageRecord(str(path.relative_to(root)), label_id[name], str(path)))
+        pixels.append(array)
+    report.classes = {name: counts[name] for name in labels}
+    report.small_classes = {n: c for n, c in report.classes.items() if c < MIN_IMAGES_PER_CLASS}
+    splits = assign_splits([r.label for r in records], by_split, val_fraction, test_fraction, seed)
+    pool = ImagePool(records, pixels, short_side)
+    return LoadedImages(pool, labels, splits, report, fingerprint)
+
+
