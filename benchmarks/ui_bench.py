@@ -146,18 +146,22 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--points", type=int, default=10_000_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--home", type=Path, help="keep the seeded LOUPE_HOME here (reused when it exists)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="loupe_ui_bench_") as tmp:
-        home = Path(tmp) / "home"
+        home = args.home or Path(tmp) / "home"
+        reuse = (home / "loupe.duckdb").exists()
         os.environ["LOUPE_HOME"] = str(home)
         from core.store import RunStore
         from tests.browser.harness import serve
 
         store = RunStore()
         started = time.perf_counter()
-        seed(store, args.runs, args.points)
+        if not reuse:
+            seed(store, args.runs, args.points)
         seeded = time.perf_counter() - started
-        train_real_run()
+        if not reuse:
+            train_real_run()
         print(f"store: {store.count_runs():,} runs, {store.metric_count():,} metric points "
               f"(seeded in {seeded:.0f} s), {store.path.stat().st_size / 1e6:,.0f} MB")
         print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")

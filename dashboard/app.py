@@ -1,14 +1,19 @@
-"""Loupe dashboard entry point: page config and navigation, nothing else (`make run`)."""
+"""Loupe dashboard entry point: page config and navigation, nothing else (`make run`).
+
+The pages live in ``views/``, not ``pages/``: Streamlit treats a ``pages/`` folder beside the entry
+script as a legacy multipage app until ``st.navigation`` has run once, so a deep link opened first
+on a fresh server (``/runs``) would run that file alone, without this layout and navigation.
+"""
 
 import streamlit as st
 
 st.set_page_config(page_title="Loupe", page_icon=":material/search:", layout="wide")
 st.navigation([
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/data.py", title="Data", icon=":material/dataset:"),
-    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
-    st.Page("pages/runs.py", title="Runs", icon=":material/monitoring:"),
-    st.Page("pages/predict.py", title="Predict", icon=":material/online_prediction:"),
-    st.Page("pages/explain.py", title="Explain", icon=":material/lightbulb:"),
-    st.Page("pages/export.py", title="Export", icon=":material/download:"),
+    st.Page("views/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("views/data.py", title="Data", icon=":material/dataset:"),
+    st.Page("views/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("views/runs.py", title="Runs", icon=":material/monitoring:"),
+    st.Page("views/predict.py", title="Predict", icon=":material/online_prediction:"),
+    st.Page("views/explain.py", title="Explain", icon=":material/lightbulb:"),
+    st.Page("views/export.py", title="Export", icon=":material/download:"),
 ]).run()

@@ -77,6 +77,35 @@ def run_report(run_id: str) -> dict[str, Any]:
     return _report(str(path), path.stat().st_mtime)
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
+def _final_curves(home: str, run_id: str, finished: str, names: tuple[str, ...], max_points: int
+                  ) -> pd.DataFrame:
+    return _store(home).curves(run_id, names=list(names) or None, max_points=max_points)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _final_system(home: str, run_id: str, finished: str) -> dict[str, float]:
+    return _store(home).system(run_id)
+
+
+def run_curves(run: dict[str, Any], names: list[str] | None = None, max_points: int = 400) -> pd.DataFrame:
+    """A run's curves; a finished run's never change, so they are cached (keyed by its finish time)."""
+    store = get_store()
+    finished = run.get("finished_at")
+    if run.get("status") in ("queued", "running") or finished is None or pd.isna(finished):
+        return store.curves(run["id"], names=names, max_points=max_points)
+    return _final_curves(str(store.home), run["id"], str(finished), tuple(names or ()), max_points)
+
+
+def run_system(run: dict[str, Any]) -> dict[str, float]:
+    """A run's latest system figures (throughput, memory), cached once the run has finished."""
+    store = get_store()
+    finished = run.get("finished_at")
+    if run.get("status") in ("queued", "running") or finished is None or pd.isna(finished):
+        return store.system(run["id"])
+    return _final_system(str(store.home), run["id"], str(finished))
+
+
 def run_label(row: dict[str, Any] | pd.Series) -> str:
     return f"{row['name']} · {row['task']} · {row['id']}"
 
@@ -115,6 +144,16 @@ def save_upload(name: str, data: bytes) -> Path:
         tmp.write_bytes(data)
         tmp.replace(path)
     return path
+
+
+def discard_upload(path: Path) -> None:
+    """Remove a stored upload (and its hash folder when empty), e.g. one that could not be read."""
+    path.unlink(missing_ok=True)
+    try:
+        path.parent.rmdir()
+        path.parent.parent.rmdir()  # uploads/ itself, when it was the only one
+    except OSError:
+        pass
 
 
 @st.cache_data(show_spinner="Reading the table…", max_entries=8)

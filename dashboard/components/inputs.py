@@ -87,7 +87,8 @@ def show_prediction(result: pd.DataFrame, predictor: Any, image: Any = None) -> 
     target = getattr(getattr(predictor, "prep", None), "target", None)
     value = row["prediction"]
     shown = str(value) if isinstance(value, str) else plots.format_number(value)
-    st.metric(f"Predicted {target}" if target else "Prediction", shown,
+    label = f"Predicted {target}" if target else "Predicted class" if probs else "Prediction"
+    st.metric(label, shown,
               help="Probability of the predicted class below." if probs else None)
     if probs:
         labels = [c[2:] for c in probs]

@@ -20,6 +20,7 @@ from core.jobs import cancel_job, read_log
 from core.plots import curves_figure, format_number
 from core.store import RunStore
 from dashboard.components.feedback import show_errors
+from dashboard.resources import run_curves, run_system
 
 FINISHED_ICON = {"completed": ":green[:material/check_circle:]", "failed": ":red[:material/cancel:]",
                  "cancelled": ":gray[:material/stop_circle:]", "interrupted": ":orange[:material/warning:]"}
@@ -84,8 +85,8 @@ def run_panel(store: RunStore, run: dict[str, Any], monitor: str, key: str) -> N
     """One run's live (or final) state; ``key`` keeps widget ids unique per panel."""
     run_id, status = run["id"], run["status"]
     names = sorted({"loss", "lr", monitor})
-    curves = store.curves(run_id, names=names, max_points=300)
-    system = store.system(run_id) if status == "completed" else None
+    curves = run_curves(run, names, max_points=300)
+    system = run_system(run) if status == "completed" else None
     est = estimate(run, curves, system)
     head, button = st.columns([5, 1])
     icon = FINISHED_ICON.get(status, ":blue[:material/hourglass_top:]")

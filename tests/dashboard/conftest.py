@@ -15,13 +15,13 @@ APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 
 
 def open_page(page: str = "home", session: dict | None = None, timeout: float = 120) -> AppTest:
-    """Run the app, switch to ``page`` (a file under dashboard/pages) and run it."""
+    """Run the app, switch to ``page`` (a file under dashboard/views) and run it."""
     at = AppTest.from_file(APP, default_timeout=timeout)
     for key, value in (session or {}).items():
         at.session_state[key] = value
     at.run()
     if page != "home":
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(f"views/{page}.py").run()
     return at
 
 

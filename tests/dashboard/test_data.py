@@ -7,6 +7,7 @@ import io
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from core.store.privacy_log import audit_log
 from tests.dashboard.conftest import no_exception, open_page
@@ -112,3 +113,26 @@ def test_train_on_this_data_hands_the_columns_to_train() -> None:
     source = at.selectbox(key="train_source_tabular").value
     assert source.endswith("mine.csv")
     assert at.session_state["data_choices"]["tabular"]["data"]["target"] == "target"
+
+
+def test_image_zip_is_checked_by_the_image_kind() -> None:
+    import zipfile
+
+    from PIL import Image
+
+    pytest.importorskip("core.tasks.image")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for label, colour in (("red", (220, 30, 30)), ("blue", (30, 30, 220))):
+            for i in range(6):
+                image = io.BytesIO()
+                Image.new("RGB", (24, 24), tuple(max(0, c - 9 * i) for c in colour)).save(image, "PNG")
+                zf.writestr(f"pics/{label}/{i}.png", image.getvalue())
+    at = open_page("data", {"data_kind": "image"})
+    at.file_uploader(key="data_upload_image").set_value(("pics.zip", buffer.getvalue(), "application/zip"))
+    at.run()
+    no_exception(at)
+    assert not at.error
+    next(b for b in at.button if b.label == "Check data").click().run()
+    no_exception(at)
+    assert at.success and "Ready" in at.success[0].value, [e.value for e in at.error]

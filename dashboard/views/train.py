@@ -145,6 +145,6 @@ with show_errors("Latest run"):
                 c1, c2, c3 = st.columns(3)
                 if c1.button("Compare on Runs", icon=":material/monitoring:", type="tertiary"):
                     st.session_state["compare_ids"] = [run["id"]]
-                    st.switch_page("pages/runs.py")
-                c2.page_link("pages/predict.py", label="Predict with it", icon=":material/online_prediction:")
-                c3.page_link("pages/explain.py", label="Explain it", icon=":material/lightbulb:")
+                    st.switch_page("views/runs.py")
+                c2.page_link("views/predict.py", label="Predict with it", icon=":material/online_prediction:")
+                c3.page_link("views/explain.py", label="Explain it", icon=":material/lightbulb:")

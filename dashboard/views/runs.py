@@ -19,7 +19,7 @@ from dashboard.components.feedback import show_errors
 from dashboard.components.kinds import headline_metric
 from dashboard.components.run_picker import remember
 from dashboard.components.runs_table import COLUMN_CONFIG, runs_frame
-from dashboard.resources import get_store, run_report
+from dashboard.resources import get_store, run_curves, run_report
 
 ALL = "(all)"
 SORTS = {"created_at": "Created", "finished_at": "Finished", "name": "Name", "task": "Task",
@@ -71,9 +71,8 @@ tab_curves, tab_metrics, tab_hp, tab_reports, tab_manage = st.tabs(
 
 with tab_curves, show_errors("Curves"):
     frames = []
-    for run_id in selected:
-        curves = store.curves(run_id, max_points=400)
-        frames.append(curves.assign(run=labels[run_id]))
+    for run in records:
+        frames.append(run_curves(run, max_points=400).assign(run=labels[run["id"]]))
     curves = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     names = sorted(curves["name"].unique()) if not curves.empty else []
     if not names:

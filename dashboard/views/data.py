@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from core.errors import LoupeError
 from core.tasks import all_tasks
 from dashboard.components.feedback import notices, show_errors
 from dashboard.components.kinds import (
@@ -23,7 +24,7 @@ from dashboard.components.kinds import (
     UPLOAD_TYPES,
 )
 from dashboard.components.privacy_view import privacy_overview
-from dashboard.resources import get_store, read_upload_table, save_upload
+from dashboard.resources import discard_upload, get_store, read_upload_table, save_upload
 
 DATA_CHOICES = "data_choices"
 TRAIN_REQUEST = "train_request"
@@ -59,7 +60,11 @@ with show_errors("Upload"):
             path = save_upload(upload.name, upload.getvalue())
             source, label = str(path), path.name
             if path.suffix.lower() in TABLE_SUFFIXES:
-                frame, file_notices = read_upload_table(path)
+                try:
+                    frame, file_notices = read_upload_table(path)
+                except LoupeError:
+                    discard_upload(path)  # an unreadable file is not kept
+                    raise
             st.caption(f"Saved as `uploads/{path.parent.name[:10]}…/{path.name}` "
                        f"({path.stat().st_size:,} bytes).")
 
@@ -111,7 +116,7 @@ if check or use:
         if use:
             st.session_state.setdefault(DATA_CHOICES, {})[kind] = {"data": data, "label": label}
             st.session_state[TRAIN_REQUEST] = {"task": kind, "data": data}
-            st.switch_page("pages/train.py")
+            st.switch_page("views/train.py")
 
 if Path(source).suffix.lower() == ".zip":
     st.caption("Images are decoded and checked when you press **Check data**; unreadable files are "

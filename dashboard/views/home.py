@@ -40,7 +40,7 @@ for col, task in zip(cols, tasks, strict=False):
             if st.button(f"Try {sample}", key=f"try_{task.kind}_{sample}", width="stretch",
                          help=f"Open Train with the {sample} sample and good defaults."):
                 st.session_state[TRAIN_REQUEST] = {"task": task.kind, "sample": sample}
-                st.switch_page("pages/train.py")
+                st.switch_page("views/train.py")
 
 st.subheader("Recent runs")
 with show_errors("Run history"):
