@@ -134,6 +134,12 @@ def assign_splits(
     return out
 
 
+def masked(name: str) -> str:
+    from core.privacy import mask_text
+
+    return mask_text(name)
+
+
 def worst_images(dataset: Any, logits: np.ndarray | None, true: np.ndarray | None,
                  labels: list[str], limit: int = 16) -> list[dict[str, Any]]:
     """The most confidently wrong validation images, with a thumbnail each for the gallery."""
@@ -150,7 +156,8 @@ def worst_images(dataset: Any, logits: np.ndarray | None, true: np.ndarray | Non
     for i in wrong:
         record = dataset.record(int(i))
         out.append({
-            "index": int(i), "name": record.name, "path": record.path,
+            "index": int(i), "name": masked(record.name),
+            "path": masked(record.path) if record.path else None,
             "true": labels[true[i]], "predicted": labels[pred[i]],
             "confidence": float(probs[i, pred[i]]), "p_true": float(probs[i, true[i]]),
             "thumbnail": thumbnail_data_uri(dataset.pixels(int(i))),

@@ -159,8 +159,17 @@ def _stream_member(
     return written
 
 
-def safe_extract(zip_path: Path, dest_root: Path, limits: ZipLimits | None = None) -> Path:
-    """Extract ``zip_path`` under ``dest_root/<sha256 prefix>`` and return that folder."""
+def safe_extract(
+    zip_path: Path,
+    dest_root: Path,
+    limits: ZipLimits | None = None,
+    require_suffixes: tuple[str, ...] = (),
+) -> Path:
+    """Extract ``zip_path`` under ``dest_root/<sha256 prefix>`` and return that folder.
+
+    With ``require_suffixes``, an archive with no entry ending in one of them (an image zip with
+    no images) is refused from its directory, before thousands of useless files are written.
+    """
     limits = limits or ZipLimits()
     zip_path = Path(zip_path)
     try:
@@ -176,6 +185,15 @@ def safe_extract(zip_path: Path, dest_root: Path, limits: ZipLimits | None = Non
         try:
             with zipfile.ZipFile(zip_path) as zf:
                 members = _check_headers(zf, zip_path, limits)
+                if require_suffixes and not any(
+                    str(rel).lower().endswith(require_suffixes) for _, rel in members
+                ):
+                    raise LoupeError(
+                        f"No images found in {zip_path.name} ({len(members)} other files "
+                        "ignored).",
+                        "zip one folder per class of JPEG/PNG/WebP/BMP/GIF images, e.g. "
+                        "cats/1.jpg and dogs/2.jpg.",
+                    )
                 written = 0
                 for info, rel in members:
                     target = tmp.joinpath(*rel.parts)

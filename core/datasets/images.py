@@ -57,12 +57,12 @@ class IngestionReport:
     def skip(self, name: str, reason: str) -> None:
         self.skipped_count += 1
         if len(self.skipped) < REPORT_LIST_CAP:
-            self.skipped.append({"file": name, "reason": reason})
+            self.skipped.append({"file": masked(name), "reason": reason})
 
     def ignore(self, name: str) -> None:
         self.not_images_count += 1
         if len(self.not_images) < REPORT_LIST_CAP:
-            self.not_images.append(name)
+            self.not_images.append(masked(name))
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items()}
@@ -91,6 +91,13 @@ class IngestionReport:
         if self.layout not in ("class folders", "built-in sample"):  # only what deviates
             lines.append(f"Layout: {self.layout}.")
         return lines
+
+
+def masked(name: str) -> str:
+    """File names are user text ('Jane Doe passport.jpg'): masked before any report shows them."""
+    from core.privacy import mask_text
+
+    return mask_text(name)
 
 
 def _reason_kind(reason: str) -> str:

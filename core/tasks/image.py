@@ -11,6 +11,7 @@ predicts exactly what the run validated.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from torch import nn
 
 from core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from core.datasets import image_samples
-from core.datasets.image_dataset import ImageDataset, collate_images, worst_images
+from core.datasets.image_dataset import ImageDataset, collate_images, masked, worst_images
 from core.datasets.image_transforms import (
     IMAGE_SUFFIXES,
     ImageProblem,
@@ -101,6 +102,10 @@ class ImageTask(Task):
 
     def load_data(self, cfg: RunConfig) -> PreparedData:
         spec = im.resolve(cfg.model.name or self._default_model(cfg.data.source))
+        if cfg.model.freeze_backbone and spec.architecture == im.SMALL_CNN:
+            raise LoupeError("small_cnn is trained from scratch, so there is no backbone to "
+                             "freeze.", "set model.freeze_backbone to false, or use "
+                             "efficientnet_lite0.")
         sample = _sample_name(cfg.data.source)
         size = spec.fixed_size or cfg.model.image_size
         if not 8 <= size <= 1024:
@@ -160,14 +165,19 @@ class ImageTask(Task):
         if not path.exists():
             raise LoupeError(f"The image source {path} does not exist.",
                              "give a folder with one subfolder per class, or a zip of one.")
-        root = path
-        if path.is_file():
-            if not is_zip(path):
-                raise LoupeError(f"{path} is neither a folder nor a zip file.",
-                                 "give a folder with one subfolder per class, or a zip of one.")
-            root = safe_extract(path, loupe_home() / "datasets")
-        return load_folder(root, prep.resize_size, data.val_fraction, data.test_fraction,
-                           data.seed, data.max_rows, source_name=str(path))
+        if path.is_dir():
+            return load_folder(path, prep.resize_size, data.val_fraction, data.test_fraction,
+                               data.seed, data.max_rows, source_name=str(path))
+        if not is_zip(path):
+            raise LoupeError(f"{path} is neither a folder nor a zip file.",
+                             "give a folder with one subfolder per class, or a zip of one.")
+        root = safe_extract(path, loupe_home() / "datasets", require_suffixes=IMAGE_SUFFIXES)
+        try:
+            return load_folder(root, prep.resize_size, data.val_fraction, data.test_fraction,
+                               data.seed, data.max_rows, source_name=str(path))
+        except LoupeError:
+            shutil.rmtree(root, ignore_errors=True)  # an unusable extraction is not kept
+            raise
 
     def describe_inputs(self, data: PreparedData) -> Sequence[str]:
         return ["image"]
@@ -184,6 +194,11 @@ class ImageTask(Task):
             batches = (torch.stack([eval_tensor(train.pixels(int(i)), train.prep) for i in chunk])
                        for chunk in np.array_split(keep, max(1, len(keep) // 64)))
             im.fit_head(model, batches, train.labels[keep])
+            then = "the head" if cfg.model.freeze_backbone else "the whole network"
+            note = (f"The new head starts from a linear probe fitted on {len(keep)} training "
+                    f"images' features (LP-FT); then {then} is trained.")
+            if note not in data.notices:
+                data.notices.append(note)
         return model
 
     def on_device(self, model: nn.Module, runtime: Any) -> nn.Module:
@@ -305,7 +320,8 @@ class ImagePredictor(Predictor):
         items = _as_items(inputs)
         names, arrays, errors = [], [], []
         for index, item in enumerate(items):
-            names.append(Path(item).name if isinstance(item, (str, Path)) else f"image {index + 1}")
+            names.append(masked(Path(item).name) if isinstance(item, (str, Path))
+                         else f"image {index + 1}")
             try:
                 source = np.ascontiguousarray(item) if isinstance(item, np.ndarray) else item
                 if isinstance(source, np.ndarray):

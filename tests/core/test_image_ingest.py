@@ -217,3 +217,11 @@ def test_task_load_data_report_and_errors(shapes_dir: Path, tmp_path: Path) -> N
     (tmp_path / "notzip.zip").write_text("plain text")
     with pytest.raises(LoupeError, match="neither a folder nor a zip"):
         task.load_data(cfg.replace(data={"source": str(tmp_path / "notzip.zip")}))
+
+
+def test_file_names_in_the_report_are_masked(shapes_dir: Path) -> None:
+    (shapes_dir / "circle" / "jane.doe@example.com.png").write_text("not an image")
+    (shapes_dir / "circle" / "call 555-123-4567.txt").write_text("hi")
+    report = load(shapes_dir).report
+    shown = " ".join([s["file"] for s in report.skipped] + report.not_images)
+    assert "jane.doe" not in shown and "555-123" not in shown

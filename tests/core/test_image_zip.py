@@ -148,3 +148,21 @@ def test_task_trains_from_a_zip(tmp_path: Path, loupe_home: Path) -> None:
     archive.write_bytes(b"PK" + b"\0" * 20)
     with pytest.raises(LoupeError):
         task.load_data(cfg)
+
+
+def test_zip_without_images_is_refused_before_extracting(tmp_path: Path, loupe_home: Path) -> None:
+    archive = write_zip(tmp_path / "txt.zip", {f"c{i % 2}/{i}.txt": b"x" for i in range(30)})
+    task = get_task("image")
+    cfg = task.default_config("shapes").replace(data={"source": str(archive)})
+    with pytest.raises(LoupeError, match=r"No images found in txt\.zip \(30 other files"):
+        task.load_data(cfg)
+    assert not any((loupe_home / "datasets").rglob("*.txt"))
+
+
+def test_failed_validation_removes_the_extraction(tmp_path: Path, loupe_home: Path) -> None:
+    archive = write_zip(tmp_path / "one.zip", {"cats/a.png": png(), "cats/b.png": png()})
+    task = get_task("image")
+    cfg = task.default_config("shapes").replace(data={"source": str(archive)})
+    with pytest.raises(LoupeError, match="at least 2 classes"):
+        task.load_data(cfg)
+    assert not any((loupe_home / "datasets").rglob("*.png"))
