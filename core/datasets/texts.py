@@ -49,6 +49,11 @@ class TextTable:
     text_column: str | None = None
     label_column: str | None = None
     notices: list[str] = field(default_factory=list)
+    rows: np.ndarray | None = None  # source row of each text (0-based), kept through sampling
+
+    def __post_init__(self) -> None:
+        if self.rows is None:
+            self.rows = np.arange(len(self.texts))
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -365,6 +370,7 @@ def _maybe_sample(table: TextTable, cfg: DataConfig) -> TextTable:
     table.notices.append(f"Sampled {cfg.max_rows:,} of {len(table.texts):,} rows (data.max_rows).")
     table.texts = [table.texts[i] for i in keep]
     table.labels = table.labels[keep]
+    table.rows = table.rows[keep]
     return table
 
 

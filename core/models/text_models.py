@@ -80,6 +80,12 @@ def resolve_model_source(name: str | None) -> str:
                 "point model.name at a folder written by save_pretrained (config.json, weights, "
                 "tokenizer files), or leave it empty for the built-in MiniLM.",
             )
+        if not any(path.glob("*.safetensors")):
+            raise LoupeError(
+                f"The model folder {path} has no safetensors weights (model.safetensors).",
+                "Loupe never loads pickled weights (.bin/.pt); convert them once with "
+                "save_pretrained(folder) from a trusted environment, or leave model.name empty.",
+            )
         return str(path.resolve())
     if name.startswith((".", "/", "~")) or path.suffix in {".safetensors", ".bin", ".json"}:
         raise LoupeError(
@@ -90,7 +96,7 @@ def resolve_model_source(name: str | None) -> str:
 
 
 @contextlib.contextmanager
-def _quiet_transformers() -> Iterator[None]:
+def quiet_transformers() -> Iterator[None]:
     """Hide load reports and progress bars: a fresh head being 'newly initialized' is expected."""
     from transformers.utils import logging as hf_logging
 
@@ -110,10 +116,12 @@ def _from_pretrained(loader: Any, name: str, source: str, **kwargs: Any) -> Any:
     """Call ``loader.from_pretrained`` offline-safely, turning failures into LoupeErrors."""
     local = Path(source).is_dir()
     kwargs["trust_remote_code"] = False
+    if loader.__name__.startswith("AutoModel"):
+        kwargs["use_safetensors"] = True  # never unpickle weights, also not from a hub id
     if local or is_offline():
         kwargs["local_files_only"] = True
     try:
-        with _quiet_transformers():
+        with quiet_transformers():
             return loader.from_pretrained(source, **kwargs)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -216,10 +224,9 @@ def load_classifier(folder: str | Path, attn_implementation: str | None = None) 
     kwargs: dict[str, Any] = {}
     if attn_implementation:
         kwargs["attn_implementation"] = attn_implementation
-    model = _from_pretrained(
-        AutoModelForSequenceClassification, str(folder), str(folder), **kwargs
-    )
-    return model.eval()
+    source = resolve_model_source(str(folder))  # refuses folders without safetensors
+    return _from_pretrained(AutoModelForSequenceClassification, str(folder), source,
+                            **kwargs).eval()
 
 
 def load_for_attention(folder: str | Path) -> nn.Module:
@@ -282,15 +289,30 @@ def trainable_parameters(model: nn.Module) -> tuple[int, int]:
 
 # --- batching ------------------------------------------------------------------------------
 class TextDataset(Dataset):
-    """Tokenized texts of one split; keeps the raw texts for reports (masked there)."""
+    """Tokenized texts of one split; keeps the raw texts for reports (masked there).
+
+    ``rows`` are the source rows (0-based) so reports can point back into the user's file.
+    """
 
     def __init__(self, texts: list[str], input_ids: list[list[int]], labels: np.ndarray,
-                 truncated: np.ndarray) -> None:
+                 truncated: np.ndarray, rows: np.ndarray | None = None) -> None:
         self.texts = texts
         self.input_ids = input_ids
-        self.labels = labels
-        self.truncated = truncated
+        self.labels = np.asarray(labels, dtype=np.int64)
+        self.truncated = np.asarray(truncated, dtype=bool)
+        self.rows = np.arange(len(texts)) if rows is None else np.asarray(rows)
         self.lengths = np.array([len(ids) for ids in input_ids], dtype=np.int64)
+
+    @classmethod
+    def by_length(cls, texts: Sequence[str], ids: Sequence[list[int]], labels: np.ndarray,
+                  truncated: np.ndarray, rows: np.ndarray) -> TextDataset:
+        """The split stored shortest-first. Evaluation walks a dataset in order, so consecutive
+        texts of similar length make every eval batch nearly padding-free — with no change to
+        the generic loop (training batches come from the length-grouped sampler anyway)."""
+        order = sorted(range(len(rows)), key=lambda i: len(ids[rows[i]]))
+        picked = [int(rows[i]) for i in order]
+        return cls([texts[r] for r in picked], [ids[r] for r in picked], labels[picked],
+                   truncated[picked], np.array(picked, dtype=np.int64))
 
     def __len__(self) -> int:
         return len(self.texts)
