@@ -106,6 +106,21 @@ def run_system(run: dict[str, Any]) -> dict[str, float]:
     return _final_system(str(store.home), run["id"], str(finished))
 
 
+@st.cache_data(show_spinner=False, max_entries=512)
+def _config(home: str, run_id: str) -> dict[str, Any]:
+    return _store(home).get_run(run_id)["config"]
+
+
+def finished_run(row: dict[str, Any]) -> dict[str, Any]:
+    """A full run record from a ``list_runs`` row of a finished run: its config never changes, so
+    it is cached, which saves a store round trip per page view."""
+    run = dict(row)
+    run["metrics"] = json.loads(run.pop("metrics_json", None) or "{}")
+    run["tags"] = list(run["tags"]) if run.get("tags") is not None else []
+    run["config"] = _config(str(get_store().home), run["id"])
+    return run
+
+
 def run_label(row: dict[str, Any] | pd.Series) -> str:
     return f"{row['name']} · {row['task']} · {row['id']}"
 

@@ -55,15 +55,27 @@ def estimate(run: dict[str, Any], curves: pd.DataFrame, system: dict[str, float]
         if system and system.get("samples_per_s"):
             out["samples_per_s"] = float(system["samples_per_s"])
         return out
-    elapsed = _seconds(run.get("started_at"), run.get("heartbeat_at") or now or datetime.now())
-    if step and elapsed and elapsed > 0:
-        rate = step / elapsed
+    rate = _step_rate(loss, run, now)
+    if rate:
         out["steps_per_s"] = rate
         per_step = int(train_cfg.get("batch_size") or 1) * int(train_cfg.get("grad_accum") or 1)
         out["samples_per_s"] = rate * per_step
         if total:
             out["eta_s"] = max(0.0, (total - step) / rate)
     return out
+
+
+def _step_rate(loss: pd.DataFrame, run: dict[str, Any], now: datetime | None) -> float | None:
+    """Optimizer steps per second: from the points' own timestamps when the curves carry them,
+    else the steps done over the wall time since the run started (a slight underestimate)."""
+    if len(loss) >= 2 and "time" in loss.columns:
+        first, last = loss.sort_values("step").iloc[[0, -1]].itertuples(index=False)
+        seconds = _seconds(first.time, last.time)
+        if seconds and seconds > 0.5:
+            return (last.step - first.step) / seconds
+    step = int(loss["step"].max()) if len(loss) else 0
+    elapsed = _seconds(run.get("started_at"), now or datetime.now())
+    return step / elapsed if step and elapsed and elapsed > 1.0 else None
 
 
 def format_duration(seconds: float | None) -> str:
@@ -98,7 +110,7 @@ def run_panel(store: RunStore, run: dict[str, Any], monitor: str, key: str) -> N
             cancel_job(run_id, store)
             st.toast(f"Asked run {run_id} to stop.")
     if status == "queued":
-        st.progress(0.0, text="Queued: waiting for a free training slot…")
+        st.progress(0.0, text="Queued: the training process is starting, or waiting for a free slot…")
     else:
         total = est["total"] or "?"
         st.progress(est["fraction"], text=f"step {est['step']:,} / {total} · "

@@ -22,7 +22,7 @@ from dashboard.components.config_form import config_form
 from dashboard.components.feedback import notices, show_errors
 from dashboard.components.progress import run_panel
 from dashboard.components.run_picker import remember
-from dashboard.resources import get_store
+from dashboard.resources import finished_run, get_store
 
 TRAIN_REQUEST = "train_request"  # set by Home ("try a sample") and Data ("use this data")
 DATA_CHOICES = "data_choices"  # kind -> {"data": {...DataConfig fields}, "label": str} from Data
@@ -134,7 +134,7 @@ with show_errors("Latest run"):
     latest = latest[~latest["status"].isin(["queued", "running"])]
     if not latest.empty:
         st.subheader("Latest finished run")
-        run = store.get_run(latest["id"].iloc[0])
+        run = finished_run(latest.iloc[0].to_dict())
         with st.container(border=True):
             run_panel(store, run, _monitor(run["task"]), "done")
             if run["status"] == "completed":

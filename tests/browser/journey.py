@@ -55,19 +55,25 @@ def train_tiny_run(page: Any, url: str, out: Path | None, epochs: int = 1) -> No
     epochs_box.press("Tab")
     _click(page, "Start training")
     _text(page, "Started run", 90)
-    page.wait_for_timeout(3000)
-    screenshot(page, out, "train_live")
+    live = False
     deadline = time.monotonic() + TRAIN_TIMEOUT_S
     while time.monotonic() < deadline:
         if page.get_by_text("Test scores:").count():
             break
+        if not live and page.get_by_text("Runs in progress (1)").count() and \
+                page.locator('[data-testid="stPlotlyChart"]').count():
+            wait_idle(page)
+            screenshot(page, out, "train_live")  # running, with live curves
+            live = True
         failed = page.get_by_text("Training failed").count()
         assert not failed, page.get_by_text("Training failed").first.inner_text()
-        page.wait_for_timeout(1000)
+        page.wait_for_timeout(500)
     else:
         raise AssertionError("the run did not finish within the time limit")
     wait_idle(page)
     assert_no_exception(page)
+    if not live:  # finished between two looks: the final state stands in for the live one
+        screenshot(page, out, "train_live")
     screenshot(page, out, "train")
 
 
@@ -133,7 +139,7 @@ def export_page(page: Any, url: str, out: Path | None) -> None:
     screenshot(page, out, "export")
 
 
-def run_journey(home: Path, out: Path | None) -> dict[str, Any]:
+def run_journey(home: Path, out: Path | None, epochs: int = 1) -> dict[str, Any]:
     """The whole journey against a fresh server; returns what happened (for the test's asserts)."""
     from data.make_pii import make_pii
 
@@ -142,7 +148,7 @@ def run_journey(home: Path, out: Path | None) -> dict[str, Any]:
     make_pii(120)[0].to_csv(upload, index=False)
     timings: dict[str, float] = {}
     with serve(home) as url, browser() as page:
-        steps = [("train", lambda: train_tiny_run(page, url, out)),
+        steps = [("train", lambda: train_tiny_run(page, url, out, epochs)),
                  ("data", lambda: data_page(page, url, out, upload)),
                  ("runs", lambda: runs_page(page, url, out)),
                  ("predict", lambda: predict_page(page, url, out)),
@@ -163,10 +169,11 @@ def run_journey(home: Path, out: Path | None) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
+    parser.add_argument("--epochs", type=int, default=8, help="long enough to catch live curves")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="loupe_journey_") as tmp:
         started = time.perf_counter()
-        result = run_journey(Path(tmp) / "home", args.out)
+        result = run_journey(Path(tmp) / "home", args.out, args.epochs)
     print(f"journey done in {time.perf_counter() - started:.0f} s; screenshots in {args.out}; {result}")
 
 

@@ -24,13 +24,23 @@ def _curves(steps: int, epochs_done: float) -> pd.DataFrame:
 
 def test_estimate_derives_total_eta_and_throughput() -> None:
     start = datetime(2025, 1, 1, 12, 0, 0)
-    run = {"status": "running", "started_at": start, "heartbeat_at": start + timedelta(seconds=50),
+    run = {"status": "running", "started_at": start,
            "config": {"train": {"epochs": 4, "batch_size": 32, "grad_accum": 2}}}
-    est = estimate(run, _curves(100, 1.0))  # 100 steps = 1 epoch of 4, in 50 s
+    est = estimate(run, _curves(100, 1.0), now=start + timedelta(seconds=50))  # 1 epoch of 4 in 50 s
     assert est["total"] == 400 and est["fraction"] == pytest.approx(0.25)
     assert est["steps_per_s"] == pytest.approx(2.0)
     assert est["samples_per_s"] == pytest.approx(2.0 * 64)
     assert est["eta_s"] == pytest.approx(150.0)
+
+
+def test_estimate_prefers_the_points_own_timestamps() -> None:
+    start = datetime(2025, 1, 1, 12, 0, 0)
+    curves = _curves(100, 1.0)
+    curves["time"] = [start + timedelta(seconds=10 + 0.25 * (s - 1)) for s in curves["step"]]
+    run = {"status": "running", "started_at": start, "config": {"train": {"epochs": 2, "batch_size": 8}}}
+    est = estimate(run, curves, now=start + timedelta(seconds=600))  # a stale page: ignore wall time
+    assert est["steps_per_s"] == pytest.approx(4.0)
+    assert est["eta_s"] == pytest.approx(25.0)
 
 
 def test_estimate_respects_max_steps_and_completion() -> None:
