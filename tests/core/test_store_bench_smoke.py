@@ -11,7 +11,7 @@ def test_store_bench_quick_run(tmp_path, capsys: pytest.CaptureFixture[str]) -> 
     store_bench.main(["--quick", "--sqlite-budget", "0.3", "--investigate", "--dir", str(tmp_path)])
     out = capsys.readouterr().out
     for line in ("part 1: log 20,000 metric points", "SQLite row by row, MLflow-style (anchor)",
-                 "proposed ColumnarLogger", "same curves: True", "RunStore.curves", "target: curve query"):
+                 "Loupe: MetricLogger", "RunStore.curves", "target: curve query"):
         assert line in out
     assert list(tmp_path.iterdir()) == []  # the work folder is removed
 
