@@ -21,7 +21,7 @@ import pytest
 from core.store import RunStore
 from tests.hostile.conftest import ROOT, cli_env, dashboard_page, open_dashboard_page
 
-EPOCHS = 6
+EPOCHS = 4
 BATCH = 32
 STEPS = EPOCHS * 10  # diabetes: 310 training rows -> 10 batches of 32 per epoch
 
@@ -46,7 +46,7 @@ while not os.path.exists(stop):
         stats["iterations"] += 1
     except Exception as exc:  # any error here is a failure of the store's concurrency design
         stats["errors"].append(f"{type(exc).__name__}: {exc}")
-    time.sleep(0.1)
+    time.sleep(0.2)
 stats["lock_retries"] = store.lock_retries
 with open(out, "w") as fh:
     json.dump(stats, fh)
