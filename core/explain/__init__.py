@@ -10,29 +10,33 @@
 
 Explanations are stored in the run store (``explanations``) keyed by run, input fingerprint,
 method and parameters, so asking again is served from DuckDB (``expl.from_cache``). Everything
-shown or stored is masked first (``core.privacy``). Heavy libraries (shap, transformers) load
-on first use, not on import.
+shown or stored is masked first (``core.privacy``). Names below load lazily: importing a
+submodule (``core.explain.shap_text``) never pulls in plotly, DuckDB or shap on its own.
 """
 
-from core.explain.api import METHODS, explain, explain_global, explanation_history
-from core.explain.attention import head_summary, rollout, top_heads
-from core.explain.cache import ExplanationCache
-from core.explain.figures import (
-    attention_heads,
-    attention_matrix,
-    dependence_scatter,
-    figures_to_html,
-    head_overview,
-    image_overlay,
-    importance_bar,
-    token_strip,
-    waterfall,
-)
-from core.explain.result import Explanation
+from __future__ import annotations
 
-__all__ = [
-    "METHODS", "Explanation", "ExplanationCache", "attention_heads", "attention_matrix",
-    "dependence_scatter", "explain", "explain_global", "explanation_history", "figures_to_html",
-    "head_overview", "head_summary", "image_overlay", "importance_bar", "rollout", "token_strip",
-    "top_heads", "waterfall",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "METHODS": "api", "explain": "api", "explain_global": "api", "explanation_history": "api",
+    "head_summary": "attention", "rollout": "attention", "top_heads": "attention",
+    "ExplanationCache": "cache", "Explanation": "result",
+    "attention_heads": "figures", "attention_matrix": "figures", "dependence_scatter": "figures",
+    "figures_to_html": "figures", "head_overview": "figures", "image_overlay": "figures",
+    "importance_bar": "figures", "token_strip": "figures", "waterfall": "figures",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'core.explain' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"core.explain.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

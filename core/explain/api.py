@@ -127,13 +127,13 @@ def _text(job: _Job, text: Any, method: str, target_class: Any, params: dict[str
 
         return job.cached("attention", text, opts, masked, compute_attention)
     opts = _check(params, {"max_evals": shap_text.DEFAULT_MAX_EVALS, "output": "probability",
-                           "batch_size": job.batch_size()}, "text SHAP")
+                           "batch_size": job.batch_size(), "lookahead": True}, "text SHAP")
     opts["target_class"] = _classes(target_class)
 
     def compute() -> Explanation:
         return shap_text.explain_text(job.predictor(), text, job.run_id, opts["target_class"],
                                       opts["max_evals"], opts["output"], opts["batch_size"],
-                                      job.progress)
+                                      job.progress, lookahead=opts["lookahead"])
 
     return job.cached("shap", text, opts, masked, compute)
 

@@ -2,10 +2,11 @@
 
 The masker is built over the run's own tokenizer, so SHAP's players are the model's tokens and a
 masked token becomes the tokenizer's mask token. Speed comes from the model function, not from
-approximating more: SHAP is asked for large batches (``batch_size`` on the explainer call, sized
-for the device) and the function runs them length-sorted, padded per chunk, under
-``torch.inference_mode`` with the runtime's autocast (``TextPredictor.predict_proba``). The same
-``max_evals`` gives the same Owen values as shap's default call, only sooner.
+approximating more: masked texts reach the model in large batches sized for the device, run
+length-sorted, padded per chunk, under ``torch.inference_mode`` with the runtime's autocast
+(``TextPredictor.predict_proba``). By default the batches are built ahead of shap's own loop
+(``owen_prefetch``), so the same ``max_evals`` gives exactly the Owen values of shap's default
+call, only sooner; ``lookahead=False`` instead passes the batch size to the explainer call.
 
 Additivity: for each explained class, sum of token values = f(text) - f(all tokens masked).
 Tokens leave this module through ``mask_tokens`` only.
@@ -28,6 +29,7 @@ from core.explain.common import (
     prepare_shap,
     to_output,
 )
+from core.explain.owen_prefetch import PrefetchingFunction
 from core.explain.result import Explanation
 
 DEFAULT_MAX_EVALS = 500
@@ -57,8 +59,14 @@ class TextModelFunction:
 def explain_text(predictor: Any, text: str, run_id: str = "", target_class: Any = None,
                  max_evals: int = DEFAULT_MAX_EVALS, output: str = "probability",
                  batch_size: int | None = None, progress: ProgressFn | None = None,
-                 fn_hook: Any = None) -> Explanation:
-    """Token attributions for the predicted class (and any ``target_class``) of one text."""
+                 fn_hook: Any = None, lookahead: bool = True) -> Explanation:
+    """Token attributions for the predicted class (and any ``target_class``) of one text.
+
+    ``lookahead`` (default) keeps shap's refinement order — the attributions of shap's default
+    call with the same ``max_evals`` — and batches the model calls ahead of the loop; without
+    it SHAP itself is asked for ``batch_size`` inputs at a time (exactly ``max_evals`` model
+    evaluations, but whole tree levels refined at once, so slightly different values).
+    """
     from core.models import text_models as tm
     from core.privacy import mask_tokens
 
@@ -78,16 +86,18 @@ def explain_text(predictor: Any, text: str, run_id: str = "", target_class: Any 
         notices.append(f"The text is longer than the model reads (max_length {limit} tokens): words "
                        "past that point cannot change the prediction and get no attribution.")
     masker = shap.maskers.Text(predictor.tokenizer)
-    explainer = shap.explainers.Partition(fn, masker, output_names=labels)
-    result = explainer([text], max_evals=max_evals, batch_size=fn.batch_size, outputs=classes,
-                       silent=True)
+    model: Any = fn
+    if lookahead:  # shap's own refinement order, model calls batched ahead (owen_prefetch)
+        warm = 2.5 if predictor.runtime.device.type == "cuda" else 1.5  # GPU: calls cost more than evals
+        model = PrefetchingFunction(fn, masker, text, budget=int(warm * max_evals))
+        model.warm()
+    explainer = shap.explainers.Partition(model, masker, output_names=labels)
+    result = explainer([text], max_evals=max_evals, outputs=classes, silent=True,
+                       batch_size=masker.default_batch_size if lookahead else fn.batch_size)
     tick.done("SHAP (text): done")
     values = np.asarray(result.values[0], dtype=np.float64).reshape(-1, len(classes))
     base = np.asarray(result.base_values[0], dtype=np.float64).reshape(len(classes))
     tokens = mask_tokens(_name_special([str(t) for t in result.data[0]], predictor.tokenizer))
-    special = {0, len(tokens) - 1}
-    keep = [i for i in range(len(tokens)) if i not in special or np.any(values[i] != 0)]
-    tokens, values = [tokens[i] for i in keep], values[keep]
     frame = pd.DataFrame({"position": np.arange(len(tokens)), "token": tokens})
     for j, c in enumerate(classes):
         frame[f"shap_{labels[c]}"] = values[:, j]
@@ -100,7 +110,9 @@ def explain_text(predictor: Any, text: str, run_id: str = "", target_class: Any 
         prediction=prediction, labels=[labels[c] for c in classes], target_classes=classes,
         tokens=tokens, frames={"tokens": frame}, notices=notices,
         info={"explainer": "partition", "masker": "text", "max_evals": max_evals, "output": output,
-              "batch_size": fn.batch_size, "model_calls": fn.calls, "evaluations": fn.evals},
+              "batch_size": fn.batch_size, "model_calls": fn.calls, "evaluations": fn.evals,
+              "lookahead": lookahead,
+              "requested": getattr(model, "requested", fn.evals)},
     )
 
 
