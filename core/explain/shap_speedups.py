@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 _READY = False
+_LOCK = threading.Lock()  # the dashboard explains from several threads
 ORIGINALS: dict[str, Any] = {}  # shap's own kernels, kept for the equivalence tests
 
 
@@ -39,11 +41,16 @@ def numba_cache_dir() -> Path:
 
 def prepare_shap() -> Any:
     """Import shap once per process with the start-up remedies above; returns the module."""
-    global _READY
     import shap
 
-    if _READY:
-        return shap
+    with _LOCK:
+        if not _READY:
+            _patch(shap)
+    return shap
+
+
+def _patch(shap: Any) -> None:
+    global _READY
     from numba.core.registry import CPUDispatcher
     from shap.explainers import _partition
     from shap.utils import _masked_model
@@ -78,7 +85,6 @@ def prepare_shap() -> Any:
     _masked_model._rec_fill_masks = fill_masks
     _partition.lower_credit = lower_credit
     _READY = True
-    return shap
 
 
 def _sizes(clustering: np.ndarray, nodes: np.ndarray, m: int) -> np.ndarray:
