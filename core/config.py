@@ -122,7 +122,10 @@ def _build(cls: type, raw: Any, where: str) -> Any:
     if isinstance(raw, cls):
         return raw
     if not isinstance(raw, dict):
-        raise LoupeError(f"'{where}' must be an object, got {type(raw).__name__}.")
+        raise LoupeError(
+            f"'{where}' must be an object, got {type(raw).__name__}.",
+            f'write it as {{"key": value, ...}}, e.g. {_example(cls)}, or leave it out for the defaults.',
+        )
     hints = typing.get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]
     unknown = [k for k in raw if k not in names]
@@ -133,9 +136,62 @@ def _build(cls: type, raw: Any, where: str) -> Any:
         )
     values = {k: _coerce(hints[k], v, f"{where}.{k}") for k, v in raw.items()}
     try:
-        return cls(**values)
+        built = cls(**values)
     except TypeError as exc:
         raise LoupeError(f"Incomplete '{where}': {exc}.", "add the missing setting.") from exc
+    _check_ranges(built, where)
+    return built
+
+
+def _example(cls: type) -> str:
+    first = dataclasses.fields(cls)[0]
+    if first.default is not dataclasses.MISSING:
+        return json.dumps({first.name: _to_plain(first.default)})
+    return '{"task": "tabular"}'
+
+
+def _at_least(low: float) -> tuple[Any, str]:
+    return (lambda v: v >= low), f"at least {low:g}"
+
+
+def _fraction() -> tuple[Any, str]:
+    return (lambda v: 0 <= v < 1), "a fraction from 0 up to (not including) 1"
+
+
+_POSITIVE = ((lambda v: v > 0), "above 0")
+# field -> (accepts value, what is expected); None values (optional settings) are always accepted.
+RANGES: dict[str, dict[str, tuple[Any, str]]] = {
+    "DataConfig": {"val_fraction": _fraction(), "test_fraction": _fraction(), "max_rows": _at_least(1)},
+    "ModelConfig": {"dropout": _fraction(), "max_length": _at_least(8), "image_size": _at_least(16)},
+    "TrainConfig": {
+        "epochs": _at_least(1), "batch_size": _at_least(1), "lr": _POSITIVE,
+        "weight_decay": _at_least(0), "warmup_ratio": _fraction(), "grad_accum": _at_least(1),
+        "max_grad_norm": _at_least(0), "patience": _at_least(0), "max_steps": _at_least(1),
+        "num_workers": _at_least(0),
+        "precision": ((lambda v: v in {"auto", "bf16", "fp16", "fp32"}), "one of auto, bf16, fp16, fp32"),
+    },
+}
+
+
+def _check_ranges(config: Any, where: str) -> None:
+    """Values of the right type but outside what training can use are refused before a run exists."""
+    for name, (accepts, expected) in RANGES.get(type(config).__name__, {}).items():
+        value = getattr(config, name)
+        if value is not None and not accepts(value):
+            raise LoupeError(f"Setting '{where}.{name}' must be {expected}, got {value!r}.",
+                             f"give '{where}.{name}' a value {expected}, or leave it out for the default.")
+    if isinstance(config, ModelConfig):
+        for i, width in enumerate(config.hidden_sizes):
+            if width < 1:
+                raise LoupeError(f"Setting '{where}.hidden_sizes[{i}]' must be at least 1, got {width}.",
+                                 "give every hidden layer a width of 1 or more, e.g. [128, 64].")
+    if isinstance(config, DataConfig) and config.val_fraction + config.test_fraction >= 0.9:
+        raise LoupeError(
+            f"Settings '{where}.val_fraction' ({config.val_fraction:g}) and '{where}.test_fraction' "
+            f"({config.test_fraction:g}) leave {1 - config.val_fraction - config.test_fraction:.0%} "
+            "of the rows for training.",
+            "keep val_fraction + test_fraction below 0.9 (the defaults are 0.15 each).",
+        )
 
 
 def _coerce(hint: Any, value: Any, where: str) -> Any:

@@ -322,6 +322,9 @@ class _Loop:
         else:
             self.state.bad_epochs += 1
         if self.writer:
+            # Points the checkpoint covers must be in the store before it exists: resume after a
+            # kill -9 starts from the checkpoint and never replays them.
+            self.logger.flush()
             save_checkpoint(self.run_dir / "checkpoint", self.acc.unwrap_model(self.model),
                             self.optimizer.optimizer if hasattr(self.optimizer, "optimizer")
                             else self.optimizer, self.scheduler, self.state)

@@ -11,6 +11,7 @@ Tokenization and batching (dynamic padding, length-grouped batches) live in
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import importlib.util
 import io
@@ -142,6 +143,7 @@ def read_table(path: Path, encoding: str | None = None
             raise LoupeError(f"{path} must hold a list of objects.",
                              'write [{"text": "...", "label": "positive"}, ...] or use .jsonl.')
         return pd.DataFrame.from_records(data), None, raw
+    _refuse_duplicate_header(text, path, TABLE_SUFFIXES[suffix])
     try:
         frame = pd.read_csv(io.StringIO(text), sep=TABLE_SUFFIXES[suffix], dtype=str,
                             keep_default_na=False, skip_blank_lines=True)
@@ -151,6 +153,18 @@ def read_table(path: Path, encoding: str | None = None
     except pd.errors.EmptyDataError:
         raise LoupeError(f"The data file {path} is empty.", "add a header row and rows.") from None
     return frame, None, raw
+
+
+def _refuse_duplicate_header(text: str, path: Path, sep: str) -> None:
+    """pandas would silently rename a second 'text' column to 'text.1'; refuse instead."""
+    first_line = text.lstrip("\ufeff").split("\n", 1)[0]
+    header = [h.strip() for h in next(csv.reader([first_line], delimiter=sep), [])]
+    seen: set[str] = set()
+    for name in header:
+        if name in seen and name:
+            raise LoupeError(f"{path}: the column name '{name}' appears more than once in the header.",
+                             "rename the duplicated columns so every name is unique.")
+        seen.add(name)
 
 
 def read_lines(path: Path, encoding: str | None = None) -> tuple[list[str], bytes]:
@@ -255,8 +269,11 @@ def _label_key(value: Any) -> Any:
         return str(bool(value))
     if isinstance(value, (int, np.integer)):
         return int(value)
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return int(value)
+    if isinstance(value, (float, np.floating)):
+        if not np.isfinite(value):  # JSON Infinity / -Infinity: not a class, treated as missing
+            return None
+        if float(value).is_integer():
+            return int(value)
     text = str(value).strip()
     return int(text) if re.fullmatch(r"[+-]?\d+", text) else text
 

@@ -78,6 +78,13 @@ def resolve(name: str | None) -> ModelSpec:
             f"The model folder '{name}' does not exist.",
             f"check the path, or use one of the built-in models: {', '.join(BUILTIN)}.",
         )
+    if path.is_dir() and not any(path.glob("*.safetensors")):
+        raise LoupeError(
+            f"The model folder {path} has no safetensors weights (model.safetensors).",
+            "Loupe never loads pickled weights (.bin/.pt); convert them once with "
+            f"save_pretrained(folder) from a trusted environment, or use a built-in model "
+            f"({', '.join(BUILTIN)}).",
+        )
     source = str(path.resolve()) if path.is_dir() else name
     config = _hf_call("AutoConfig", source)
     mean, std, crop_pct = IMAGENET_MEAN, IMAGENET_STD, 0.875
@@ -210,8 +217,8 @@ def build(
     kwargs = {"num_labels": n, "id2label": dict(enumerate(labels)),
               "label2id": {label: i for i, label in enumerate(labels)}}
     if pretrained:
-        hf = _hf_call("AutoModelForImageClassification", spec.source,
-                      ignore_mismatched_sizes=True, **kwargs)
+        hf = _hf_call("AutoModelForImageClassification", spec.source,  # never unpickle weights
+                      ignore_mismatched_sizes=True, use_safetensors=True, **kwargs)
     else:
         hf = from_config(_hf_call("AutoConfig", spec.source, **kwargs))
     model = HFImageClassifier(hf)

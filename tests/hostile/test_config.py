@@ -65,8 +65,6 @@ def test_bad_config(case: str, tmp_path: Path, loupe_home: Path, run_cli) -> Non
     assert_nothing_written(loupe_home)
 
 
-@pytest.mark.xfail(strict=False, reason="ask: core/config.py _build raises LoupeError without a fix "
-                   "for a section that is not an object")
 def test_section_of_the_wrong_type_says_how_to_fix_it(tmp_path: Path, run_cli) -> None:
     code, err = run_cli("train", "tabular", "--config", _config(tmp_path, {**SAMPLE, "train": [1, 2]}))
     assert code == 2 and "'config.train' must be an object" in err
@@ -84,17 +82,23 @@ OUT_OF_RANGE = {
     "grad_accum 0": {"train": {"grad_accum": 0}},
 }
 
+WORDS = {
+    "epochs 0": "'config.train.epochs' must be at least 1, got 0",
+    "negative epochs": "'config.train.epochs' must be at least 1, got -5",
+    "batch size 0": "'config.train.batch_size' must be at least 1",
+    "negative learning rate": "'config.train.lr' must be above 0",
+    "val+test fractions over 1": "val_fraction + test_fraction below 0.9",
+    "negative layer width": "'config.model.hidden_sizes[0]' must be at least 1",
+    "grad_accum 0": "'config.train.grad_accum' must be at least 1",
+}
 
-@pytest.mark.xfail(strict=False, reason="ask: core/config.py has no range checks; these fail after the "
-                   "run row exists with a raw ValueError/RuntimeError (see the issue-8 report)")
+
 @pytest.mark.parametrize("case", list(OUT_OF_RANGE))
 def test_out_of_range_values_are_refused_before_a_run(case: str, tmp_path: Path, loupe_home: Path,
                                                       run_cli) -> None:
     content = {"data": {"source": "sample:diabetes"}, **OUT_OF_RANGE[case]}
     content["data"] = {"source": "sample:diabetes", **content["data"]}
-    try:
-        code, err = run_cli("train", "tabular", "--config", _config(tmp_path, content), "--max-steps", "1")
-    except Exception as exc:  # today: a raw error escapes main()
-        pytest.fail(f"raw {type(exc).__name__}: {exc}")
+    code, err = run_cli("train", "tabular", "--config", _config(tmp_path, content), "--max-steps", "1")
     assert code == 2 and "Fix:" in err, err
+    assert WORDS[case] in err, err
     assert_nothing_written(loupe_home)

@@ -212,21 +212,17 @@ def test_single_class_text_cli(tmp_path: Path, loupe_home: Path, run_cli) -> Non
 
 
 @requires_text
-@pytest.mark.xfail(strict=False, reason="ask: core/datasets/texts.py read_table lets pandas rename a "
-                   "duplicated header ('text' -> 'text.1') silently; the tabular reader refuses it")
 def test_duplicated_text_columns_are_refused(tmp_path: Path, loupe_home: Path) -> None:
     texts = _reviews()
     content = "text,text,label\n" + "".join(f"{t},other {t},{i % 2}\n" for i, t in enumerate(texts))
     cfg = RunConfig(task="text").replace(data={"source": str(_write(tmp_path, "dupes.csv", content))})
-    with pytest.raises(LoupeError) as err:  # load_data only: today it succeeds, and training would be long
+    with pytest.raises(LoupeError) as err:  # load_data: refused before a run
         get_text_task().load_data(cfg)
     assert_clear(str(err.value), "'text' appears more than once")
     assert_nothing_written(loupe_home)
 
 
 @requires_text
-@pytest.mark.xfail(strict=False, reason="ask: core/datasets/texts.py _label_key turns a JSON "
-                   "Infinity label into a class named 'inf' instead of refusing the row")
 def test_infinite_text_label_is_refused(tmp_path: Path, loupe_home: Path) -> None:
     rows = [json.dumps({"text": t, "label": i % 2}) for i, t in enumerate(_reviews())]
     for line in (5, 10, 15, 20, 25):  # enough rows that 'inf' would survive the split as a class
