@@ -93,5 +93,8 @@ def add_all(sub: Any) -> None:
 
     sv = sub.add_parser("serve", help="start the dashboard")
     sv.add_argument("--port", type=int, default=8501)
+    sv.add_argument("--address", default="127.0.0.1",
+                    help="interface to listen on (default: this machine only; Streamlit has no "
+                         "login, so put a proxy with authentication in front before widening it)")
 
     add_export_parser(sub)

@@ -12,7 +12,9 @@ def loupe_home() -> Path:
     """The state folder, created on first use; a clear error when it cannot be written."""
     home = Path(os.environ.get("LOUPE_HOME") or Path.home() / ".local" / "share" / "loupe")
     try:
-        home.mkdir(parents=True, exist_ok=True)
+        if not home.is_dir():  # runs, uploads and the privacy audit: readable by the owner only
+            home.mkdir(parents=True, exist_ok=True)
+            home.chmod(0o700)
     except OSError as exc:
         raise LoupeError(
             f"Cannot create the Loupe state folder {home} ({exc.strerror}).",

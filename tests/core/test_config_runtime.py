@@ -65,3 +65,43 @@ def test_registry_lists_kinds_and_rejects_unknown() -> None:
     assert "tabular" in task_kinds()
     with pytest.raises(LoupeError, match="tabulr"):
         get_task("tabulr")
+
+
+@pytest.mark.parametrize(
+    "section, value, words",
+    [
+        ("train", {"precision": "fp8"}, ["train.precision", "bf16"]),
+        ("train", {"warmup_ratio": 1.5}, ["train.warmup_ratio", "fraction"]),
+        ("train", {"max_steps": 0}, ["train.max_steps", "at least 1"]),
+        ("model", {"dropout": 1.0}, ["model.dropout"]),
+        ("model", {"image_size": 4}, ["model.image_size", "at least 16"]),
+        ("data", {"max_rows": 0}, ["data.max_rows"]),
+    ],
+)
+def test_config_refuses_values_out_of_range(section: str, value: dict, words: list[str]) -> None:
+    with pytest.raises(LoupeError) as err:
+        RunConfig(task="tabular").replace(**{section: value})
+    assert all(w in str(err.value) for w in words), str(err.value)
+    assert err.value.fix
+
+
+def test_edge_values_in_range_are_accepted() -> None:
+    cfg = RunConfig(task="tabular").replace(
+        train={"patience": 0, "max_grad_norm": 0, "weight_decay": 0, "warmup_ratio": 0},
+        data={"test_fraction": 0.0, "val_fraction": 0.2}, model={"dropout": 0.0})
+    assert cfg.train.patience == 0 and cfg.data.test_fraction == 0.0
+
+
+def test_new_loupe_home_is_private(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    from core.paths import loupe_home
+
+    monkeypatch.setenv("LOUPE_HOME", str(tmp_path / "fresh" / "home"))
+    assert (loupe_home().stat().st_mode & 0o777) == 0o700
+
+
+def test_serve_listens_on_this_machine_only_by_default() -> None:
+    from core.cli import build_parser
+
+    args = build_parser().parse_args(["serve"])
+    assert args.address == "127.0.0.1"
+    assert build_parser().parse_args(["serve", "--address", "0.0.0.0"]).address == "0.0.0.0"
