@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from core.cli_explain import add_explain_parser
 from core.cli_export import add_export_parser
 
 
@@ -98,3 +99,4 @@ def add_all(sub: Any) -> None:
                          "login, so put a proxy with authentication in front before widening it)")
 
     add_export_parser(sub)
+    add_explain_parser(sub)

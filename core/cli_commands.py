@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+import core.cli_explain  # noqa: F401  (registers `explain`)
 from core.cli import command, emit, install_sigterm, progress_printer, read_config_file, wait_for_turn
 from core.cli_export import cmd_export
 from core.config import RunConfig

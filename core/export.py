@@ -30,7 +30,7 @@ from typing import Any
 
 from core.errors import LoupeError
 from core.model_card import TOKENIZER_PREFIXES, write_model_card
-from core.privacy import mask_text
+from core.privacy import mask_frame, mask_text
 from core.store import RunStore
 
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".joblib")
@@ -96,6 +96,26 @@ def mask_json(value: Any) -> tuple[Any, int]:
     return value, 0
 
 
+def _mask_categories(prep: Any) -> tuple[Any, int]:
+    """Categories read in their column's context: a bare 'Kowalski' is no e-mail, but in a
+    ``last_name`` column it is a name. Direct-identifier columns are masked whole (keyed hash)."""
+    import pandas as pd
+
+    categories = prep.get("categories") if isinstance(prep, dict) else None
+    if not isinstance(categories, dict):
+        return prep, 0
+    changed, out = 0, {}
+    for column, values in categories.items():
+        if not isinstance(values, list) or not values:
+            out[column] = values
+            continue
+        masked = mask_frame(pd.DataFrame({column: [str(v) for v in values]}), operator="hash")
+        new = [str(v) for v in masked[column]] if column in masked else []
+        changed += sum(a != b for a, b in zip(values, new, strict=False)) + len(values) - len(new)
+        out[column] = new
+    return {**prep, "categories": out}, changed
+
+
 def _model_files(model_dir: Path, notes: list[str]) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     for path in sorted(p for p in model_dir.rglob("*") if p.is_file()):
@@ -111,6 +131,9 @@ def _model_files(model_dir: Path, notes: list[str]) -> dict[str, bytes]:
                 parsed = None
             if parsed is not None:
                 masked, changed = mask_json(parsed)
+                if rel == "preprocessing.json":
+                    masked, by_column = _mask_categories(masked)
+                    changed += by_column
                 if changed:
                     data = (json.dumps(masked, indent=2) + "\n").encode()
                     notes.append(_masked_note(rel, changed))
