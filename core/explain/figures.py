@@ -116,8 +116,18 @@ def waterfall(features: Sequence[str], values: Sequence[float], base_value: floa
     ))
     fig.update_layout(title=title or f"Why f(x) = {prediction:.4g} (base {base_value:.4g})",
                       height=160 + 28 * (len(deltas) + 2), margin={"l": 20, "r": 40, "t": 60, "b": 20},
-                      showlegend=False)
+                      showlegend=False, xaxis={"range": _waterfall_range(base_value, deltas)})
     return fig
+
+
+def _waterfall_range(base_value: float, deltas: Sequence[float]) -> list[float]:
+    """Zoom on the path from E[f(x)] to f(x), not on 0: a 3e4 effect on a 6e5 price must show.
+    The E[f(x)] and f(x) bars then run off the left (or right) edge, as in shap's own plot."""
+    path = np.concatenate([[base_value], base_value + np.cumsum(deltas)]) if len(deltas) \
+        else np.array([base_value])
+    low, high = float(path.min()), float(path.max())
+    span = high - low or max(abs(base_value) * 0.05, 1e-6)
+    return [low - 0.3 * span, high + 0.3 * span]  # room for the value labels outside the bars
 
 
 def importance_bar(importance: pd.DataFrame, max_features: int = 20, title: str | None = None) -> go.Figure:

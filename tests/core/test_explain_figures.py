@@ -42,6 +42,18 @@ def test_waterfall_runs_from_base_to_prediction() -> None:
     assert bars.x[0] + sum(bars.x[1:-1]) == pytest.approx(10.0 + values.sum())
 
 
+def test_waterfall_zooms_on_the_effects_not_on_zero() -> None:
+    """A house price of ~580k with effects of a few 10k: the axis spans the effects' path."""
+    values = np.array([-31_740.0, 25_630.0, -14_670.0, 5_881.0])
+    fig = f.waterfall(["a", "b", "c", "d"], values, base_value=583_500.0,
+                      prediction=583_500.0 + values.sum())
+    low, high = fig.layout.xaxis.range
+    path = 583_500.0 + np.concatenate([[0], np.cumsum(values[np.argsort(-np.abs(values))][::-1])])
+    assert low < path.min() and high > path.max()
+    assert low > 400_000  # not from 0: the smallest effect is over 1% of the visible span
+    assert 5_881.0 / (high - low) > 0.05
+
+
 def test_importance_and_dependence() -> None:
     importance = pd.DataFrame({"feature": ["a", "b"], "mean_abs_shap": [1.0, 3.0], "mean_shap": [0.1, -1]})
     bar = f.importance_bar(importance)
