@@ -23,6 +23,7 @@ class LoopState:
     epoch: int = 0  # epochs completed
     global_step: int = 0
     best: float | None = None
+    best_loss: float | None = None  # validation loss at ``best``: breaks ties of the monitor
     bad_epochs: int = 0
     samples_seen: int = 0
 

@@ -306,15 +306,25 @@ class _Loop:
         self._emit("eval", epoch, metrics)
         return metrics
 
+    def _better(self, value: float, loss: float) -> bool:
+        """A higher (or lower) monitor wins; on a tie, a lower validation loss does. Small
+        validation sets saturate accuracy/F1 early (1.0 on 30 images), and without the tie-break
+        the first perfect epoch would be kept and later, more confident epochs counted as bad."""
+        best = self.state.best
+        if best is None:
+            return True
+        if value != best:
+            return value < best if self.task.monitor_mode == "min" else value > best
+        return self.state.best_loss is not None and loss < self.state.best_loss
+
     def _after_epoch(self, epoch: int, metrics: dict[str, float]) -> bool:
         t = self.cfg.train
         value = metrics[self.task.monitor]
-        better = self.state.best is None or (
-            value < self.state.best if self.task.monitor_mode == "min" else value > self.state.best
-        )
+        better = self._better(float(value), float(metrics["loss"]))
         self.state.epoch = epoch + 1
         if better:
-            self.state.best, self.state.bad_epochs = float(value), 0
+            self.state.best, self.state.best_loss = float(value), float(metrics["loss"])
+            self.state.bad_epochs = 0
             if self.writer:
                 tmp = atomic_dir(self.run_dir / "model")
                 self.task.save_artifact(self.acc.unwrap_model(self.model), self.cfg, self.data, tmp)

@@ -40,7 +40,7 @@ BUILTIN = {
 }
 _ALIASES = {"": LITE0, "default": LITE0, "efficientnet-lite0": LITE0, "lite0": LITE0,
             "small-cnn": SMALL_CNN, "cnn": SMALL_CNN}
-_HEAD_NAMES = ("classifier", "head", "fc", "_fc", "score")
+HEAD_NAMES = ("classifier", "head", "fc", "_fc", "score")
 
 
 @dataclass(frozen=True)
@@ -171,7 +171,7 @@ class HFImageClassifier(nn.Module):
 
     def freeze_backbone(self) -> None:
         """Train only the classification head (modules named classifier/head/fc/score)."""
-        heads = [n for n, _ in self.hf.named_children() if n in _HEAD_NAMES]
+        heads = [n for n, _ in self.hf.named_children() if n in HEAD_NAMES]
         if not heads:
             raise LoupeError(
                 f"Cannot tell the head of {type(self.hf).__name__} from its backbone.",
@@ -186,7 +186,7 @@ class HFImageClassifier(nn.Module):
         super().train(mode)
         if self.backbone_frozen:  # keep frozen normalisation statistics fixed
             for name, module in self.hf.named_children():
-                if name not in _HEAD_NAMES:
+                if name not in HEAD_NAMES:
                     module.eval()
         return self
 

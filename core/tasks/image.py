@@ -50,6 +50,7 @@ WEIGHTS_FILE = "model.safetensors"
 HF_CONFIG_DIR = "hf_config"
 WORST_IMAGES = 16
 HEAD_FIT_IMAGES = 512  # training images the LP-FT head fit looks at (Lite0)
+BACKBONE_LR_SCALE = 0.1  # pretrained backbones learn at lr × this; the new head at lr
 SPLITS = ("train", "val", "test")
 # Training augmentation per source: digits must not be mirrored; shapes and photos may.
 _AUGMENT = {
@@ -205,6 +206,25 @@ class ImageTask(Task):
         """channels_last everywhere: NHWC convolutions are faster on GPUs (tensor cores) and,
         measured here, on CPUs too (EfficientNet-Lite0 training at 224 px: ~1.7x on 2 cores)."""
         return model.to(memory_format=torch.channels_last)
+
+    def optimizer_groups(self, model: nn.Module, cfg: RunConfig) -> list[dict[str, Any]]:
+        """A pretrained backbone moves at a tenth of the head's learning rate (discriminative
+        rates): with a few hundred images, full-rate updates distort the ImageNet features the
+        head was fitted on faster than they adapt them. From scratch, every layer gets lr."""
+        groups = super().optimizer_groups(model, cfg)
+        if not cfg.model.pretrained or cfg.model.freeze_backbone:
+            return groups
+        head = {id(p) for p in _head_parameters(model)}
+        if not head:
+            return groups
+        split: list[dict[str, Any]] = []
+        for group in groups:
+            for is_head in (True, False):
+                params = [p for p in group["params"] if (id(p) in head) == is_head]
+                if params:
+                    scale = 1.0 if is_head else BACKBONE_LR_SCALE
+                    split.append({**group, "params": params, "lr": cfg.train.lr * scale})
+        return split
 
     def forward(self, model: nn.Module, batch: dict[str, torch.Tensor]
                 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -384,3 +404,13 @@ def _as_items(inputs: Any) -> list[Any]:
 
 
 register(ImageTask())
+
+
+def _head_parameters(model: nn.Module) -> list[nn.Parameter]:
+    """The freshly initialised classification head of a pretrained model (empty when unknown)."""
+    model = im.unwrap(model)
+    if isinstance(model, im.EfficientNetLite0):
+        return list(model._fc.parameters())
+    if isinstance(model, im.HFImageClassifier):
+        return [p for name, p in model.hf.named_parameters() if name.split(".")[0] in im.HEAD_NAMES]
+    return []

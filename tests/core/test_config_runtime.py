@@ -105,3 +105,23 @@ def test_serve_listens_on_this_machine_only_by_default() -> None:
     args = build_parser().parse_args(["serve"])
     assert args.address == "127.0.0.1"
     assert build_parser().parse_args(["serve", "--address", "0.0.0.0"]).address == "0.0.0.0"
+
+
+def test_best_epoch_tie_on_the_monitor_is_broken_by_validation_loss() -> None:
+    """Accuracy 1.0 on a small validation set in epoch 1 and 2: the epoch with lower val loss wins;
+    a worse monitor never wins, whatever its loss; a 'min' monitor compares normally."""
+    from types import SimpleNamespace
+
+    from core.checkpoint import LoopState
+    from core.train import _Loop
+
+    def better(mode: str, best: float | None, best_loss: float | None, value: float, loss: float) -> bool:
+        fake = SimpleNamespace(state=LoopState(best=best, best_loss=best_loss),
+                               task=SimpleNamespace(monitor_mode=mode))
+        return _Loop._better(fake, value, loss)  # type: ignore[arg-type]
+
+    assert better("max", None, None, 0.5, 1.0)
+    assert better("max", 1.0, 0.02, 1.0, 0.01)
+    assert not better("max", 1.0, 0.01, 1.0, 0.02)
+    assert not better("max", 1.0, 0.5, 0.9, 0.0001)
+    assert better("min", 0.3, 0.3, 0.2, 0.2) and not better("min", 0.3, 0.3, 0.3, 0.3)

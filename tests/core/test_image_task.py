@@ -147,3 +147,26 @@ def test_tiny_training_run_beats_chance(store) -> None:
     arrays = [data.val.pixels(i) for i in range(len(data.val))]
     accuracy = (predictor.predict_proba(arrays).argmax(1) == data.val.labels).mean()
     assert accuracy == pytest.approx(result.metrics["val_accuracy"])
+
+
+def test_pretrained_backbone_learns_slower_than_the_new_head() -> None:
+    """Discriminative rates: Lite0's backbone at lr × BACKBONE_LR_SCALE, its head at lr; every
+    trainable parameter in exactly one group; a from-scratch CNN keeps one rate."""
+    from core.models import image_models as im
+    from core.tasks.image import BACKBONE_LR_SCALE
+
+    cfg = TASK.default_config().replace(train={"lr": 1e-3})
+    model = im.build(im.resolve(im.LITE0), ["a", "b"], pretrained=False)
+    groups = TASK.optimizer_groups(model, cfg)
+    head = {id(p) for p in model._fc.parameters()}
+    for group in groups:
+        ids = {id(p) for p in group["params"]}
+        assert ids <= head or not ids & head  # never mixed
+        assert group["lr"] == pytest.approx(1e-3 if ids <= head else 1e-3 * BACKBONE_LR_SCALE)
+    grouped = [id(p) for g in groups for p in g["params"]]
+    assert sorted(grouped) == sorted(id(p) for p in model.parameters() if p.requires_grad)
+    assert any(g["weight_decay"] == 0 for g in groups) and any(g["weight_decay"] > 0 for g in groups)
+
+    scratch = TASK.default_config("shapes")
+    cnn = im.build(im.resolve(im.SMALL_CNN), ["a", "b"], pretrained=False)
+    assert all("lr" not in g for g in TASK.optimizer_groups(cnn, scratch))
