@@ -162,6 +162,8 @@ class TabularTask(Task):
         true, pred = prep.unscale_target(targets["test"][keep]), prep.unscale_target(outputs["test"][keep])
         return {"kind": self.kind, "target": prep.target, "baselines": baselines,
                 "extra_metrics": extra,
+                "worst_val_rows": _worst_rows(prep.unscale_target(outputs["val"]),
+                                              prep.unscale_target(targets["val"])),
                 "test_predictions": {"true": true.tolist(), "pred": pred.tolist(),
                                      "residual": (true - pred).tolist()}}
 
@@ -180,6 +182,15 @@ class TabularTask(Task):
 
     def load_predictor(self, artifact_dir: Path, device: str = "auto") -> Predictor:
         return TabularPredictor(artifact_dir, device)
+
+
+def _worst_rows(pred: np.ndarray, true: np.ndarray, n: int = 10) -> list[dict[str, float]]:
+    """The validation rows predicted worst (largest absolute error), by position in the split:
+    numbers only, so the report holds no raw cell of the table."""
+    error = np.asarray(pred, dtype=float).ravel() - np.asarray(true, dtype=float).ravel()
+    order = np.argsort(-np.abs(error), kind="stable")[:n]
+    return [{"row": int(i), "true": float(true[i]), "predicted": float(pred[i]),
+             "error": float(error[i])} for i in order]
 
 
 class TabularPredictor(Predictor):

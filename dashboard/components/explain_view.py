@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -80,10 +81,31 @@ def _image_examples(report: dict[str, Any]) -> list[tuple[str, Any]]:
     return out
 
 
-# kind -> report.json -> [(label, input)], most confidently wrong first.
+def _tabular_examples(report: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Worst-predicted validation rows; the row itself is read only when picked (it needs the
+    run's data), so each input is a function of the run id."""
+    out = []
+    for e in report.get("worst_val_rows") or []:
+        label = (f"validation row {e['row']}: true {e['true']:,.4g} → predicted {e['predicted']:,.4g} "
+                 f"(error {e['error']:+,.4g})")
+        out.append((label, partial(_validation_row, int(e["row"]))))
+    return out
+
+
+def _validation_row(row: int, run_id: str) -> Any:
+    from core.explain.shap_tabular import raw_split
+    from dashboard.resources import get_store
+
+    frame = raw_split(get_store(), run_id, "val")
+    return frame.iloc[[row]].reset_index(drop=True)
+
+
+# kind -> report.json -> [(label, input)], most confidently wrong (or worst predicted) first. An
+# input may be a function of the run id, called only when that example is picked.
 EXAMPLES: dict[str, Callable[[dict[str, Any]], list[tuple[str, Any]]]] = {
     "text": _text_examples,
     "image": _image_examples,
+    "tabular": _tabular_examples,
 }
 
 

@@ -30,6 +30,10 @@ def _explain_api() -> Any:
     return getattr(module, "explain", None)
 
 
+WORST = {kind: ("A misclassified example", "Example (most confidently wrong first)")
+         for kind in ("text", "image")}
+WORST["tabular"] = ("A badly predicted row", "Validation row (largest error first)")
+
 st.title("Explain")
 st.caption("Why did the model predict that? SHAP attributes a prediction to the parts of the input; "
            "attention shows where a text model looked.")
@@ -48,13 +52,17 @@ if needs_input:
     examples = EXAMPLES.get(kind, lambda report: [])(run_report(run_id))
     how = "Type or upload"
     if examples:
-        how = st.radio("Input", [how, "A misclassified example"], horizontal=True,
+        how = st.radio("Input", [how, WORST[kind][0]], horizontal=True,
                        key=f"explain_source_{run_id}")
-    if how == "A misclassified example":
+    if how == WORST.get(kind, ("",))[0]:
         labels = [label for label, _ in examples]
-        pick = st.selectbox("Example (most confidently wrong first)", range(len(examples)),
+        pick = st.selectbox(WORST[kind][1], range(len(examples)),
                             format_func=lambda i: labels[i], key=f"explain_example_{run_id}")
         value, input_key = examples[pick][1], f"example:{pick}"
+        if callable(value):
+            load_row, value = value, None
+            with show_errors("Example"):
+                value = load_row(run_id)
     else:
         with show_errors("Input"):
             form = INPUT_FORMS.get(kind)

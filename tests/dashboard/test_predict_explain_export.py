@@ -76,3 +76,24 @@ def test_export_offers_the_model_zip(trained: str) -> None:
 
     with zipfile.ZipFile(io.BytesIO(export_model_folder(trained))) as zf:
         assert any(n.endswith(".safetensors") for n in zf.namelist())
+
+
+def test_explain_a_badly_predicted_validation_row(trained: str) -> None:
+    """Tabular runs offer their worst validation rows (largest error first) as inputs; the picked
+    row is the run's own validation row, and explaining it shows the waterfall."""
+    from core.explain.shap_tabular import raw_split
+    from core.store import RunStore
+
+    at = open_page("explain")
+    at.radio(key=f"explain_source_{trained}").set_value("A badly predicted row").run()
+    no_exception(at)
+    labels = at.selectbox(key=f"explain_example_{trained}").options
+    assert len(labels) == 10 and labels[0].startswith("validation row ")
+    errors = [abs(float(label.split("(error ")[1].rstrip(")").replace(",", ""))) for label in labels]
+    assert errors == sorted(errors, reverse=True)
+    _button(at, "Explain").click().run(timeout=300)
+    no_exception(at)
+    assert not at.error
+    assert at.get("plotly_chart")
+    row = int(labels[0].split()[2].rstrip(":"))
+    assert 0 <= row < len(raw_split(RunStore(), trained, "val"))
