@@ -183,10 +183,17 @@ def _background(job: _Job, split: str = "train") -> pd.DataFrame:
     if job.progress is not None:
         job.progress(0.0, f"loading the run's {split} rows")
     try:
-        return shap_tabular.raw_split(job.store, job.run_id, split)
+        frame = shap_tabular.raw_split(job.store, job.run_id, split)
     except LoupeError as exc:
         raise LoupeError(f"SHAP for tables needs the run's data ({split} rows), and it could not "
                          f"be read: {exc.problem}", exc.fix) from exc
+    missing = [c for c in _input_columns(job) if c not in frame.columns]
+    if missing:
+        source = job.store.config(job.run_id).data.source
+        raise LoupeError(f"The run's data file {source} has changed since training: column "
+                         f"{missing[0]!r} is gone ({len(missing)} missing in all).",
+                         "restore the file the run was trained on, or train a new run on this one.")
+    return frame
 
 
 def _tabular(job: _Job, row: Any, method: str, params: dict[str, Any]) -> Explanation:

@@ -8,12 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from core.errors import LoupeError
 from core.explain import explain, shap_tabular
 from core.predict import load_predictor
 from core.store import RunStore
 from core.tasks.tabular import TabularPredictor
-from tests.core.test_explain_fixtures import categorical_tabular_run, linear_tabular_run
+from tests.core.test_explain_fixtures import categorical_tabular_run, linear_tabular_run, train_run
 
 
 @pytest.fixture(scope="module")
@@ -131,3 +132,20 @@ def test_bad_rows_are_errors_that_say_what_to_do(runs) -> None:
         explain(houses, {"sqft": 1}, method="attention", store=store)
     with pytest.raises(LoupeError, match="Unknown option"):
         explain(houses, method="global", store=store, max_eval=3)
+
+
+def test_changed_data_file_is_a_clear_error(tmp_path) -> None:  # noqa: ANN001
+    """The run's CSV loses a column after training: SHAP says which and what to do (no KeyError)."""
+    from data.make_house_prices import make_house_prices
+
+    store = RunStore(tmp_path / "loupe.duckdb")
+    path = tmp_path / "houses.csv"
+    make_house_prices().head(300).to_csv(path, index=False)
+    cfg = RunConfig(task="tabular", data=DataConfig(source=str(path), target="price"),
+                    model=ModelConfig(hidden_sizes=(8,)),
+                    train=TrainConfig(epochs=1, max_steps=3, device="cpu", patience=0))
+    run_id = train_run(cfg, store)
+    pd.read_csv(path).drop(columns=["garage"]).to_csv(path, index=False)
+    with pytest.raises(LoupeError, match="column 'garage' is gone") as err:
+        explain(run_id, method="global", store=store)
+    assert "houses.csv" in str(err.value) and err.value.fix
