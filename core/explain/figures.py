@@ -19,6 +19,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.plots import format_number
+
 DIVERGING = "RdBu_r"
 SEQUENTIAL = "Blues"
 EMPTY_TOKEN = "·"
@@ -109,15 +111,20 @@ def waterfall(features: Sequence[str], values: Sequence[float], base_value: floa
     fig = go.Figure(go.Waterfall(
         orientation="h", measure=["absolute"] + ["relative"] * len(deltas) + ["total"],
         y=["E[f(x)]"] + labels + ["f(x)"], x=[float(base_value)] + deltas + [0.0],
-        base=0, text=[f"{base_value:.4g}"] + [f"{d:+.4g}" for d in deltas] + [f"{prediction:.4g}"],
+        base=0, text=[format_number(base_value)] + [_signed(d) for d in deltas] + [format_number(prediction)],
         textposition="outside", increasing={"marker": {"color": "#d6604d"}},
         decreasing={"marker": {"color": "#4393c3"}}, totals={"marker": {"color": "#878787"}},
         hovertemplate="%{y}<br>%{text}<extra></extra>",
     ))
-    fig.update_layout(title=title or f"Why f(x) = {prediction:.4g} (base {base_value:.4g})",
+    fig.update_layout(title=title or f"Why f(x) = {format_number(prediction)} "
+                                     f"(base {format_number(base_value)})",
                       height=160 + 28 * (len(deltas) + 2), margin={"l": 20, "r": 40, "t": 60, "b": 20},
                       showlegend=False, xaxis={"range": _waterfall_range(base_value, deltas)})
     return fig
+
+
+def _signed(value: float) -> str:
+    return ("+" if value >= 0 else "") + format_number(value)
 
 
 def _waterfall_range(base_value: float, deltas: Sequence[float]) -> list[float]:
