@@ -78,6 +78,12 @@ def resolve(name: str | None) -> ModelSpec:
             f"The model folder '{name}' does not exist.",
             f"check the path, or use one of the built-in models: {', '.join(BUILTIN)}.",
         )
+    if path.is_dir() and not (path / "config.json").is_file():
+        raise LoupeError(
+            f"The model folder {path} has no config.json.",
+            "point model.name at a folder written by save_pretrained (config.json, "
+            f"model.safetensors, preprocessor_config.json), or use {', '.join(BUILTIN)}.",
+        )
     if path.is_dir() and not any(path.glob("*.safetensors")):
         raise LoupeError(
             f"The model folder {path} has no safetensors weights (model.safetensors).",

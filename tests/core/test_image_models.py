@@ -102,5 +102,8 @@ def test_unavailable_models_fail_clearly(tmp_path: Path) -> None:
     with pytest.raises(LoupeError, match="does not exist"):
         im.resolve("./no/such/folder")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(LoupeError, match="local folder"):
+    with pytest.raises(LoupeError, match="has no config.json"):
+        im.resolve(str(tmp_path / "empty"))
+    (tmp_path / "empty" / "config.json").write_text("{}")
+    with pytest.raises(LoupeError, match="no safetensors weights"):
         im.resolve(str(tmp_path / "empty"))
