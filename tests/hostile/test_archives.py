@@ -154,9 +154,7 @@ def test_fifty_thousand_tiny_files(tmp_path: Path, loupe_home: Path) -> None:
     assert_clear(str(err.value), "No images found", "50000 other files ignored")
     assert run_rows_zero(loupe_home)
     left = leftovers(loupe_home)
-    if left:
-        pytest.xfail(f"ask: core/tasks/image.py _load_source keeps the extraction of a zip that fails "
-                     f"validation ({len(left):,} files left under LOUPE_HOME/datasets)")
+    assert not left, f"{len(left):,} files left under LOUPE_HOME (the failed extraction must go)"
 
 
 def run_rows_zero(home: Path) -> bool:
