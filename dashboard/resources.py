@@ -172,16 +172,16 @@ def discard_upload(path: Path) -> None:
 
 
 @st.cache_data(show_spinner="Reading the table…", max_entries=8)
-def _table(path: str, mtime: float) -> tuple[pd.DataFrame, list[str]]:
+def _table(path: str, mtime: float, encoding: str | None) -> tuple[pd.DataFrame, list[str]]:
     from core.datasets.tables import read_table
 
-    table = read_table(path)
+    table = read_table(path, encoding=encoding)
     return table.frame, list(table.notices)
 
 
-def read_upload_table(path: Path) -> tuple[pd.DataFrame, list[str]]:
-    """(frame, notices) of an uploaded table, cached by path and modification time."""
-    return _table(str(path), path.stat().st_mtime)
+def read_upload_table(path: Path, encoding: str | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """(frame, notices) of an uploaded table, cached by path, modification time and encoding."""
+    return _table(str(path), path.stat().st_mtime, encoding)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

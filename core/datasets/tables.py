@@ -97,7 +97,7 @@ def _decode(name: str, raw: bytes, encoding: str | None) -> str:
         raise LoupeError(
             f"{name} is not valid UTF-8: byte 0x{raw[exc.start]:02x} on line {line} cannot be decoded.",
             "save the file as UTF-8 (e.g. 'Save as CSV UTF-8' in a spreadsheet), or give its "
-            "encoding (--encoding latin-1 on the command line).",
+            "encoding: 'Text encoding' on the Data page, --encoding latin-1 on the command line.",
         ) from exc
 
 

@@ -29,6 +29,9 @@ from dashboard.resources import discard_upload, get_store, read_upload_table, sa
 DATA_CHOICES = "data_choices"
 TRAIN_REQUEST = "train_request"
 TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq", ".jsonl", ".ndjson", ".json")
+TEXT_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".txt")  # files with an encoding
+ENCODINGS = {"": "UTF-8 (default)", "cp1252": "Windows-1252 (Western Europe)",
+             "latin-1": "Latin-1 (ISO-8859-1)", "utf-16": "UTF-16"}
 
 st.title("Data")
 st.caption("Bring a table, a text file or a zip of images — or start from a sample. Personal data is "
@@ -46,6 +49,7 @@ def sample_frame(kind_name: str, sample: str) -> pd.DataFrame:
 
 
 source, label, frame, file_notices = None, None, None, []
+encoding: str | None = None
 with show_errors("Upload"):
     if mode == "Use a sample":
         sample = st.selectbox("Sample", list(task.samples()), key=f"data_sample_{kind}",
@@ -59,9 +63,17 @@ with show_errors("Upload"):
         if upload is not None:
             path = save_upload(upload.name, upload.getvalue())
             source, label = str(path), path.name
+            if path.suffix.lower() in TEXT_SUFFIXES:
+                choice = st.selectbox(
+                    "Text encoding", list(ENCODINGS), format_func=ENCODINGS.get,
+                    key=f"data_encoding_{kind}",
+                    help="How the file's bytes map to characters. Loupe reads UTF-8 (with or "
+                         "without a byte-order mark) by default; files saved by older Excel "
+                         "versions are often Windows-1252 or Latin-1.")
+                encoding = choice or None
             if path.suffix.lower() in TABLE_SUFFIXES:
                 try:
-                    frame, file_notices = read_upload_table(path)
+                    frame, file_notices = read_upload_table(path, encoding)
                 except LoupeError:
                     discard_upload(path)  # an unreadable file is not kept
                     raise
@@ -79,6 +91,8 @@ if frame is not None:
 
 st.subheader("Columns")
 data: dict[str, object] = {"source": source}
+if encoding:
+    data["encoding"] = encoding
 roles = COLUMN_ROLES.get(kind, [])
 if frame is None and roles:
     st.caption("Columns are detected when the data is loaded.")

@@ -117,6 +117,21 @@ def test_an_unreadable_upload_leaves_nothing_behind(loupe_home: Path) -> None:
     assert leftovers(loupe_home) == []
 
 
+def test_latin1_upload_reads_once_its_encoding_is_chosen(loupe_home: Path) -> None:
+    """The error names the 'Text encoding' control; choosing Latin-1 reads the file (Zürich intact)
+    and the check passes with the encoding carried into the run's data settings."""
+    at = _page()
+    message = _errors(_upload(at, "tabular", "cities.csv", _latin1()))
+    assert "Text encoding" in message
+    at.selectbox(key="data_encoding_tabular").set_value("latin-1").run()
+    assert _errors(at) == ""
+    preview = "\n".join(df.value.to_csv() for df in at.dataframe)
+    assert "Zürich" in preview, preview[:500]
+    at.selectbox(key="data_tabular_target").set_value("y").run()
+    assert _errors(_check(at)) == ""
+    assert at.success
+
+
 @requires_image
 def test_hostile_zip_uploads_are_refused_on_check(loupe_home: Path) -> None:
     good = [(f"cats/{i}.png", png_bytes(color=(200, 0, 0))) for i in range(3)] + \
