@@ -164,16 +164,21 @@ class Preprocess:
         )
 
 
-def eval_tensor(array: np.ndarray, prep: Preprocess) -> torch.Tensor:
-    """Resize the shorter side to ``resize_size``, centre-crop ``image_size``, normalise."""
+def eval_crop(array: np.ndarray, prep: Preprocess) -> np.ndarray:
+    """The (size, size, 3) uint8 crop the model sees: the shorter side resized to ``resize_size``,
+    then the centre ``image_size`` square (explanations draw on exactly this crop)."""
     image = Image.fromarray(array)
     size, resize = prep.image_size, prep.resize_size
     scale = resize / min(image.size)
     w, h = max(size, round(image.width * scale)), max(size, round(image.height * scale))
     left, top = (w - size) / 2 / scale, (h - size) / 2 / scale
     box = (left, top, left + size / scale, top + size / scale)
-    out = image.resize((size, size), Image.Resampling.BILINEAR, box=box)
-    return _normalise(np.asarray(out), prep)
+    return np.asarray(image.resize((size, size), Image.Resampling.BILINEAR, box=box), dtype=np.uint8)
+
+
+def eval_tensor(array: np.ndarray, prep: Preprocess) -> torch.Tensor:
+    """Resize the shorter side to ``resize_size``, centre-crop ``image_size``, normalise."""
+    return _normalise(eval_crop(array, prep), prep)
 
 
 def train_tensor(

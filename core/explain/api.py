@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.datasets.image_transforms import eval_crop
 from core.errors import LoupeError
 from core.explain import shap_image, shap_tabular, shap_text
 from core.explain.cache import cached
@@ -157,7 +158,7 @@ def _image(job: _Job, image: Any, target_class: Any, params: dict[str, Any]) -> 
     if "image" not in result.arrays:  # served from the cache: pixels are never stored
         predictor = predictor or job.predictor()
         array, _ = shap_image.load_image(image, predictor)
-        result.arrays["image"] = shap_image.model_crop(array, predictor.prep)
+        result.arrays["image"] = eval_crop(array, predictor.prep)
     return result
 
 

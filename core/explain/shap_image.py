@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageFilter
 
+from core.datasets.image_transforms import eval_crop
 from core.errors import LoupeError
 from core.explain.common import (
     Progress,
@@ -34,17 +35,6 @@ from core.explain.common import (
 from core.explain.result import Explanation
 
 DEFAULT_MAX_EVALS = 500
-
-
-def model_crop(array: np.ndarray, prep: Any) -> np.ndarray:
-    """The (size, size, 3) uint8 crop the model sees — same geometry as ``eval_tensor``."""
-    image = Image.fromarray(array)
-    size, resize = prep.image_size, prep.resize_size
-    scale = resize / min(image.size)
-    w, h = max(size, round(image.width * scale)), max(size, round(image.height * scale))
-    left, top = (w - size) / 2 / scale, (h - size) / 2 / scale
-    box = (left, top, left + size / scale, top + size / scale)
-    return np.asarray(image.resize((size, size), Image.Resampling.BILINEAR, box=box), dtype=np.uint8)
 
 
 def mask_image(crop: np.ndarray, mask: str = "auto") -> tuple[np.ndarray, str]:
@@ -121,7 +111,7 @@ def explain_image(predictor: Any, image: Any, run_id: str = "", target_class: An
     """Heat maps (H, W, classes) over the model's input crop for the predicted and chosen classes."""
     shap = prepare_shap()
     array, name = load_image(image, predictor)
-    crop = model_crop(array, predictor.prep)
+    crop = eval_crop(array, predictor.prep)
     tick = Progress(progress, max_evals, "SHAP (image)")
     fn = ImageModelFunction(predictor, output, batch_size, tick)
     if fn_hook is not None:

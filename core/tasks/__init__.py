@@ -8,8 +8,9 @@ from core.errors import LoupeError, suggest
 from core.tasks.base import Predictor, PreparedData, Task
 
 _REGISTRY: dict[str, Task] = {}
-# Modules that register a kind on import. A kind whose module is missing is simply absent.
+# Modules that register a kind on import, in the order pages list the kinds.
 _BUILTIN_MODULES = ("core.tasks.tabular", "core.tasks.text", "core.tasks.image")
+_BUILTIN_ORDER = ("tabular", "text", "image")
 _loaded = False
 
 
@@ -25,21 +26,19 @@ def _load_builtins() -> None:
         return
     _loaded = True
     for name in _BUILTIN_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+        importlib.import_module(name)
 
 
 def task_kinds() -> list[str]:
+    """Built-in kinds first in a fixed order (not the order their modules happened to be
+    imported), then any registered by plugins."""
     _load_builtins()
-    return list(_REGISTRY)
+    builtin = [k for k in _BUILTIN_ORDER if k in _REGISTRY]
+    return builtin + [k for k in _REGISTRY if k not in _BUILTIN_ORDER]
 
 
 def all_tasks() -> list[Task]:
-    _load_builtins()
-    return list(_REGISTRY.values())
+    return [_REGISTRY[k] for k in task_kinds()]
 
 
 def get_task(kind: str) -> Task:

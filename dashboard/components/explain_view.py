@@ -26,14 +26,10 @@ GLOBAL_METHODS = ("shap_global",)  # methods that explain the model, not one inp
 
 
 def methods_for(kind: str) -> dict[str, str]:
-    """Methods core.explain offers for a kind, with labels (SHAP alone while it has not landed)."""
-    try:
-        import core.explain as explain_module
+    """Methods core.explain offers for a kind, with labels."""
+    from core.explain import METHODS
 
-        available = dict(getattr(explain_module, "METHODS", {}))
-    except ImportError:
-        available = {}
-    names = available.get(kind, ("shap",))
+    names = METHODS.get(kind, ("shap",))
     return {m: KIND_METHOD_LABELS.get((kind, m), METHOD_LABELS.get(m, m)) for m in names}
 
 

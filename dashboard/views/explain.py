@@ -8,11 +8,10 @@ for the same input is instant. The figures come from the explanation itself (``.
 from __future__ import annotations
 
 import hashlib
-import importlib
-from typing import Any
 
 import streamlit as st
 
+from core.explain import explain
 from dashboard.components.explain_view import EXAMPLES, GLOBAL_METHODS, methods_for, render_explanation
 from dashboard.components.feedback import notices, show_errors
 from dashboard.components.inputs import INPUT_FORMS
@@ -20,14 +19,6 @@ from dashboard.components.run_picker import pick_run
 from dashboard.resources import get_predictor, run_report
 
 RESULTS = "explanations"  # session: (run_id, method, input key) -> Explanation
-
-
-def _explain_api() -> Any:
-    try:
-        module = importlib.import_module("core.explain")
-    except ImportError:
-        return None
-    return getattr(module, "explain", None)
 
 
 WORST = {kind: ("A misclassified example", "Example (most confidently wrong first)")
@@ -41,7 +32,6 @@ run = pick_run("explain_run")
 if run is None:
     st.stop()
 run_id, kind = run["id"], run["task"]
-explain = _explain_api()
 methods = methods_for(kind)
 method = st.radio("Method", list(methods), format_func=methods.get, horizontal=True,
                   key=f"explain_method_{kind}")
@@ -76,11 +66,6 @@ if needs_input:
                     st.session_state[f"explain_input_{run_id}"] = (value, input_key)
                 elif f"explain_input_{run_id}" in st.session_state:
                     value, input_key = st.session_state[f"explain_input_{run_id}"]
-
-if explain is None:
-    st.info("Explanations arrive with core.explain; the page will show them as soon as it lands.",
-            icon=":material/hourglass_empty:")
-    st.stop()
 
 results = st.session_state.setdefault(RESULTS, {})
 key = (run_id, method, input_key)

@@ -6,33 +6,20 @@ offered for download; each is cached per run and artifact version so a second cl
 
 from __future__ import annotations
 
-import importlib
 import io
 import zipfile
-from collections.abc import Callable
-from typing import Any
 
 import streamlit as st
 import streamlit.components.v1 as components
 
 from core.errors import LoupeError
+from core.export import export_model_folder
+from core.report_html import build_html_report
 from dashboard.components.feedback import show_errors
 from dashboard.components.run_picker import pick_run
 from dashboard.resources import get_store
 
 CARD_NAMES = ("MODEL_CARD.md", "README.md")
-
-
-def _core(name: str, modules: tuple[str, ...] = ("core.export", "core.report_html")) -> Callable | None:
-    """A core export function, or None while that module has not landed."""
-    for module_name in modules:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        if hasattr(module, name):
-            return getattr(module, name)
-    return None
 
 
 def _version(run_id: str) -> float:
@@ -45,13 +32,12 @@ def _version(run_id: str) -> float:
 
 @st.cache_data(show_spinner="Packing the model folder…", max_entries=4)
 def model_zip(run_id: str, version: float) -> bytes:
-    data: Any = _core("export_model_folder")(run_id, get_store())
-    return data if isinstance(data, bytes) else open(data, "rb").read()
+    return export_model_folder(run_id, get_store())
 
 
 @st.cache_data(show_spinner="Building the report…", max_entries=4)
 def html_report(run_id: str, version: float) -> str:
-    return _core("build_html_report")(run_id, get_store())
+    return build_html_report(run_id, get_store())
 
 
 def _size(n: int) -> str:
@@ -85,9 +71,7 @@ with left.container(border=True):
     st.subheader("Model folder")
     st.caption("A zip with the weights (safetensors), the configs and a model card in Markdown.")
     slot = st.empty()
-    if _core("export_model_folder") is None:
-        slot.info("Model export arrives with core.export.")
-    elif (run_id, "zip") in prepared or slot.button("Prepare model zip", key="prep_zip"):
+    if (run_id, "zip") in prepared or slot.button("Prepare model zip", key="prep_zip"):
         slot.empty()
         with show_errors("Model export"):
             data = model_zip(run_id, version)
@@ -103,9 +87,7 @@ with right.container(border=True):
     st.subheader("HTML report")
     st.caption("One self-contained file: metrics, curves, plots and examples, with personal data masked.")
     slot = st.empty()
-    if _core("build_html_report") is None:
-        slot.info("The HTML report arrives with core.export.")
-    elif (run_id, "html") in prepared or slot.button("Prepare HTML report", key="prep_html"):
+    if (run_id, "html") in prepared or slot.button("Prepare HTML report", key="prep_html"):
         slot.empty()
         with show_errors("Report"):
             html = html_report(run_id, version)

@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 
 from core.datasets.image_samples import draw_shape
-from core.datasets.image_transforms import eval_tensor
+from core.datasets.image_transforms import eval_crop, eval_tensor
 from core.explain import explain
-from core.explain.shap_image import ImageModelFunction, mask_image, model_crop
+from core.explain.shap_image import ImageModelFunction, mask_image
 from core.predict import load_predictor
 from core.store import RunStore
 from core.tasks.image import ImagePredictor
@@ -48,7 +48,7 @@ def test_crop_is_what_the_model_sees(run) -> None:
     store, run_id, path = run
     predictor = load_predictor(run_id, store)
     array = np.asarray(Image.open(path).convert("RGB"))
-    crop = model_crop(array, predictor.prep)
+    crop = eval_crop(array, predictor.prep)
     fn = ImageModelFunction(predictor)
     expected = predictor.predict_proba([array])[0]
     np.testing.assert_allclose(fn(crop[None].astype(np.float32))[0], expected, atol=1e-5)

@@ -25,9 +25,7 @@ from core.config import RunConfig
 from core.jobs import start_job
 from core.store import RunStore
 from data.make_pii import make_pii
-from tests.hostile.conftest import cli, requires_text
-
-pytestmark = requires_text
+from tests.hostile.conftest import cli
 
 ROWS = 120
 

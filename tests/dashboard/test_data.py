@@ -7,7 +7,6 @@ import io
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from core.store.privacy_log import audit_log
 from tests.dashboard.conftest import no_exception, open_page
@@ -120,7 +119,6 @@ def test_image_zip_is_checked_by_the_image_kind() -> None:
 
     from PIL import Image
 
-    pytest.importorskip("core.tasks.image")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
         for label, colour in (("red", (220, 30, 30)), ("blue", (30, 30, 220))):

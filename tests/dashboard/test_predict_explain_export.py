@@ -66,7 +66,6 @@ def test_explain_page_renders_for_a_run(trained: str) -> None:
 
 
 def test_export_offers_the_model_zip(trained: str) -> None:
-    pytest.importorskip("core.export")
     at = open_page("export")
     no_exception(at)
     _button(at, "Prepare model zip").click().run()

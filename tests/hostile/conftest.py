@@ -210,13 +210,11 @@ def marker(tmp_path: Path) -> Iterator[Path]:
     assert not path.exists(), "a pickle was unpickled: its __reduce__ created the marker file"
 
 
-def dashboard_page(name: str) -> Path | None:
-    """The dashboard page file ``name`` (views/ today, pages/ before), or None before it lands."""
-    for folder in ("views", "pages"):
-        path = ROOT / "dashboard" / folder / f"{name}.py"
-        if path.exists():
-            return path
-    return None
+def dashboard_page(name: str) -> Path:
+    """The dashboard page file ``name`` under dashboard/views."""
+    path = ROOT / "dashboard" / "views" / f"{name}.py"
+    assert path.is_file(), f"no dashboard page {name}"
+    return path
 
 
 def open_dashboard_page(name: str):
@@ -224,21 +222,7 @@ def open_dashboard_page(name: str):
     from streamlit.testing.v1 import AppTest
 
     page = dashboard_page(name)
-    assert page is not None, f"no dashboard page {name}"
     at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=180)
     at.run()
     at.switch_page(page.relative_to(ROOT / "dashboard").as_posix()).run()
     return at
-
-
-def has_kind(kind: str) -> bool:
-    try:
-        from core.tasks import task_kinds
-
-        return kind in task_kinds()
-    except Exception:  # a kind whose module is half-landed
-        return False
-
-
-requires_image = pytest.mark.skipif(not has_kind("image"), reason="core/tasks/image.py has not landed")
-requires_text = pytest.mark.skipif(not has_kind("text"), reason="core/tasks/text.py has not landed")

@@ -25,12 +25,9 @@ from tests.hostile.conftest import (
     cli,
     leftovers,
     png_bytes,
-    requires_image,
     stored_zip,
     zip_of,
 )
-
-pytestmark = requires_image
 
 
 def image_config(source: Path) -> RunConfig:

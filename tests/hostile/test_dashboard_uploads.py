@@ -14,18 +14,13 @@ import pytest
 
 from tests.hostile.conftest import (
     assert_nothing_written,
-    dashboard_page,
     leftovers,
     marker_pickle,
     open_dashboard_page,
     png_bytes,
-    requires_image,
-    requires_text,
     zip_of,
 )
 
-pytestmark = pytest.mark.skipif(dashboard_page("data") is None, reason="the dashboard's Data page has "
-                                "not landed")
 UPLOADS = ("uploads/",)
 ROWS = "".join(f"{i},{i % 5},{3 * i + 1}\n" for i in range(40))
 
@@ -132,7 +127,6 @@ def test_latin1_upload_reads_once_its_encoding_is_chosen(loupe_home: Path) -> No
     assert at.success
 
 
-@requires_image
 def test_hostile_zip_uploads_are_refused_on_check(loupe_home: Path) -> None:
     good = [(f"cats/{i}.png", png_bytes(color=(200, 0, 0))) for i in range(3)] + \
            [(f"dogs/{i}.png", png_bytes(color=(0, 0, 200))) for i in range(3)]
@@ -152,7 +146,6 @@ def test_hostile_zip_uploads_are_refused_on_check(loupe_home: Path) -> None:
     assert_nothing_written(loupe_home, allow=UPLOADS)
 
 
-@requires_text
 def test_single_class_text_upload_is_refused_on_check(loupe_home: Path) -> None:
     data = ("text,label\n" + "".join(f"review {i} was fine,pos\n" for i in range(30))).encode()
     at = _page("text")

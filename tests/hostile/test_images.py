@@ -23,11 +23,8 @@ from tests.hostile.conftest import (
     bomb_png,
     image_folder,
     jpeg_bytes,
-    requires_image,
 )
 from tests.hostile.test_archives import image_config
-
-pytestmark = requires_image
 
 
 def _plant_bad_files(root: Path) -> dict[str, str]:

@@ -26,8 +26,6 @@ from tests.hostile.conftest import (
     assert_nothing_written,
     cli,
     marker_pickle,
-    requires_image,
-    requires_text,
     run_rows,
 )
 
@@ -79,10 +77,11 @@ def _image_cfg(tmp_path: Path, model: Path | str) -> RunConfig:
 
 
 # --- a pickle as the model folder's weights --------------------------------------------------
-@requires_text
-def test_text_model_folder_with_pickle_weights_is_never_unpickled(tmp_path: Path, marker: Path,
-                                                                  loupe_home: Path) -> None:
-    cfg = _text_cfg(tmp_path, _text_folder(tmp_path, marker))
+@pytest.mark.parametrize("kind", ["text", "image"])
+def test_model_folder_with_pickle_weights_is_never_unpickled(kind: str, tmp_path: Path, marker: Path,
+                                                             loupe_home: Path) -> None:
+    cfg = _text_cfg(tmp_path, _text_folder(tmp_path, marker)) if kind == "text" \
+        else _image_cfg(tmp_path, _image_folder_model(tmp_path, marker))
     with pytest.raises(LoupeError) as err:
         train(cfg)
     assert not marker.exists()
@@ -91,19 +90,6 @@ def test_text_model_folder_with_pickle_weights_is_never_unpickled(tmp_path: Path
     assert_nothing_written(loupe_home)
 
 
-@requires_image
-def test_image_model_folder_with_pickle_weights_is_never_unpickled(tmp_path: Path, marker: Path,
-                                                                   loupe_home: Path) -> None:
-    cfg = _image_cfg(tmp_path, _image_folder_model(tmp_path, marker))
-    with pytest.raises(LoupeError) as err:
-        train(cfg)
-    assert not marker.exists()
-    assert run_rows(loupe_home) == 0
-    assert_clear(str(err.value), "safetensors")
-    assert_nothing_written(loupe_home)
-
-
-@requires_text
 def test_pickle_model_folder_through_the_cli_process(tmp_path: Path, marker: Path) -> None:
     home = tmp_path / "home"
     cfg = _text_cfg(tmp_path, _text_folder(tmp_path, marker))
@@ -116,10 +102,6 @@ def test_pickle_model_folder_through_the_cli_process(tmp_path: Path, marker: Pat
 
 @pytest.mark.parametrize("kind", ["text", "image"])
 def test_pickle_file_as_the_model(kind: str, tmp_path: Path, marker: Path, loupe_home: Path) -> None:
-    from tests.hostile.conftest import has_kind
-
-    if not has_kind(kind):
-        pytest.skip(f"core/tasks/{kind}.py has not landed")
     evil = tmp_path / "model.pkl"
     evil.write_bytes(marker_pickle(marker))
     cfg = (_text_cfg if kind == "text" else _image_cfg)(tmp_path, evil)
@@ -153,7 +135,6 @@ def test_tabular_artifact_replaced_by_a_pickle(tabular_run: str, store, marker: 
     assert not marker.exists()
 
 
-@requires_text
 def test_text_artifact_with_only_pickle_weights(store, marker: Path, tmp_path: Path) -> None:
     """A run row whose model folder holds a pytorch_model.bin instead of safetensors."""
     import json

@@ -30,7 +30,6 @@ from tests.hostile.conftest import (
     assert_nothing_written,
     cli,
     marker_pickle,
-    requires_text,
 )
 
 ROWS = "".join(f"{i},{i % 7},{2 * i + 1}\n" for i in range(40))  # 40 good rows: a,b,y
@@ -190,7 +189,6 @@ def _text_bad() -> dict[str, tuple[str, bytes | str, list[str]]]:
     }
 
 
-@requires_text
 @pytest.mark.parametrize("case", list(_text_bad()))
 def test_bad_text_table(case: str, tmp_path: Path, loupe_home: Path) -> None:
     name, content, words = _text_bad()[case]
@@ -202,7 +200,6 @@ def test_bad_text_table(case: str, tmp_path: Path, loupe_home: Path) -> None:
     assert_nothing_written(loupe_home)
 
 
-@requires_text
 def test_single_class_text_cli(tmp_path: Path, loupe_home: Path, run_cli) -> None:
     name, content, words = _text_bad()["single class"]
     code, err = run_cli("train", "text", "--data", str(_write(tmp_path, name, content)))
@@ -211,7 +208,6 @@ def test_single_class_text_cli(tmp_path: Path, loupe_home: Path, run_cli) -> Non
     assert_nothing_written(loupe_home)
 
 
-@requires_text
 def test_duplicated_text_columns_are_refused(tmp_path: Path, loupe_home: Path) -> None:
     texts = _reviews()
     content = "text,text,label\n" + "".join(f"{t},other {t},{i % 2}\n" for i, t in enumerate(texts))
@@ -222,7 +218,6 @@ def test_duplicated_text_columns_are_refused(tmp_path: Path, loupe_home: Path) -
     assert_nothing_written(loupe_home)
 
 
-@requires_text
 def test_infinite_text_label_is_refused(tmp_path: Path, loupe_home: Path) -> None:
     rows = [json.dumps({"text": t, "label": i % 2}) for i, t in enumerate(_reviews())]
     for line in (5, 10, 15, 20, 25):  # enough rows that 'inf' would survive the split as a class
@@ -241,7 +236,6 @@ def get_text_task():
     return get_task("text")
 
 
-@requires_text
 def test_text_over_100k_characters_is_truncated_with_a_notice(tmp_path: Path, store) -> None:
     texts = _reviews(16)
     texts[3] = "a very long review " * 6_000  # 114,000 characters
