@@ -45,6 +45,22 @@ def commit_dir(tmp: Path, final: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def remove_partial_dirs(run_dir: Path) -> None:
+    """Undo what an interrupted atomic folder swap (core.checkpoint.commit_dir) left behind:
+    ``X.tmp`` is half-written and goes; ``X.old`` is the last good copy and goes back to ``X``
+    when the swap stopped before ``X`` was replaced."""
+    if not run_dir.is_dir():
+        return
+    for old in run_dir.glob("*.old"):
+        final = old.with_suffix("")
+        if final.exists():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.rename(final)
+    for tmp in run_dir.glob("*.tmp"):
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def save_checkpoint(
     folder: Path, model: nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any, state: LoopState
 ) -> None:

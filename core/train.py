@@ -11,7 +11,6 @@ import contextlib
 import errno
 import json
 import math
-import shutil
 import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
@@ -23,7 +22,14 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from core.checkpoint import LoopState, atomic_dir, commit_dir, load_checkpoint, save_checkpoint
+from core.checkpoint import (
+    LoopState,
+    atomic_dir,
+    commit_dir,
+    load_checkpoint,
+    remove_partial_dirs,
+    save_checkpoint,
+)
 from core.config import RunConfig
 from core.errors import LoupeError
 from core.runtime import Runtime, build_runtime, seed_everything
@@ -133,22 +139,6 @@ def _storage_error(exc: BaseException, run_id: str | None) -> LoupeError | None:
         f"free disk space (or fix the folder's permissions), then continue with `loupe resume "
         f"{run_id}`; or set LOUPE_HOME to a writable folder with room.",
     )
-
-
-def remove_partial_dirs(run_dir: Path) -> None:
-    """Undo what an interrupted atomic folder swap (core.checkpoint.commit_dir) left behind:
-    ``X.tmp`` is half-written and goes; ``X.old`` is the last good copy and goes back to ``X``
-    when the swap stopped before ``X`` was replaced."""
-    if not run_dir.is_dir():
-        return
-    for old in run_dir.glob("*.old"):
-        final = old.with_suffix("")
-        if final.exists():
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            old.rename(final)
-    for tmp in run_dir.glob("*.tmp"):
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _describe_crash(exc: BaseException) -> str:
