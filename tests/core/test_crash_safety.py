@@ -55,6 +55,19 @@ def _wait_for(predicate, what: str, timeout: float = 300, proc: subprocess.Popen
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _plain_connection(path: Path, timeout: float = 60) -> duckdb.DuckDBPyConnection:
+    """A plain DuckDB connection, retried while the reference trainer (still running beside)
+    holds the file's lock for one of its short writes — as RunStore itself retries."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return duckdb.connect(str(path))
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def _run_named(store: RunStore, name: str) -> str | None:
     runs = store.list_runs(text=name)
     runs = runs[runs["name"] == name]
@@ -102,7 +115,7 @@ def test_kill_9_mid_training_then_resume_reaches_the_uninterrupted_state(tmp_pat
     assert run["status"] == "interrupted" and "stopped unexpectedly" in run["error"]
 
     # The file opens with a plain DuckDB connection; flushed train steps form a gap-free prefix.
-    con = duckdb.connect(str(home / "loupe.duckdb"))
+    con = _plain_connection(home / "loupe.duckdb")
     try:
         steps = [r[0] for r in con.execute(
             "SELECT step FROM metrics WHERE run_id=? AND split='train' AND name='loss' ORDER BY step",
