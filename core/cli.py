@@ -1,7 +1,9 @@
 """`loupe` command line: train, predict, runs, show, resume, cancel, inspect, explain, export, serve.
 
 Output is for people by default; ``--json`` prints machine-readable JSON. A LoupeError prints its
-message and exits with status 2; nothing else is left half-done.
+message and exits with status 2; nothing else is left half-done. Everything printed passes the
+output boundary (``core.output``): JSON payloads through ``mask_data`` (ids and fingerprints kept),
+human text built from masked fields and stripped of terminal control characters, errors masked.
 """
 
 from __future__ import annotations
@@ -48,7 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except LoupeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        from core.output import term
+
+        print(f"error: {term(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -57,10 +61,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # --- shared helpers used by the commands ----------------------------------------------------
 def emit(args: argparse.Namespace, payload: Any, human: str) -> None:
+    """Print the payload (--json, masked with machine fields kept) or the human text (built by the
+    command from masked fields; control characters shown, not obeyed)."""
+    from core.output import mask_data, term
+
     if getattr(args, "json", False):
-        print(json.dumps(payload, default=str, indent=2))
+        print(json.dumps(mask_data(json.loads(json.dumps(payload, default=str))), indent=2))
     else:
-        print(human)
+        print(term(human, mask=False))
 
 
 def progress_printer(quiet: bool, stream: Any = None) -> Callable[[Any], None]:

@@ -56,7 +56,9 @@ def add_all(sub: Any) -> None:
     p.add_argument("run_id")
     p.add_argument("--data", help="a file (or image folder/zip) of inputs")
     p.add_argument("--text", help="text: one text to classify")
-    p.add_argument("--out", help="write predictions here (.csv, .jsonl or .parquet)")
+    p.add_argument("--out", help="write predictions here (.csv, .tsv, .jsonl or .parquet); CSV cells "
+                   "that start with = + - @ are prefixed with ' (formula injection)")
+    p.add_argument("--force", action="store_true", help="replace an existing --out file")
     p.add_argument("--device", default="auto")
     _json_flag(p)
 

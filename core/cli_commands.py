@@ -17,6 +17,15 @@ from core.cli import command, emit, install_sigterm, progress_printer, read_conf
 from core.cli_export import cmd_export
 from core.config import RunConfig
 from core.errors import LoupeError
+from core.output import (
+    TABLE_SUFFIXES,
+    check_output,
+    mask_label,
+    mask_message,
+    mask_table,
+    show_path,
+    write_table,
+)
 
 command("export")(cmd_export)
 
@@ -91,9 +100,9 @@ def _train_summary(result: Any) -> str:
                      for m in ("rmse", "mae", "r2", "accuracy", "macro_f1", "roc_auc", "top"))
     for key in sorted(result.metrics):
         if key.startswith(headline):
-            lines.append(f"  {key:28s} {result.metrics[key]:.4f}")
+            lines.append(f"  {mask_label(key):28s} {result.metrics[key]:.4f}")
     for notice in result.report.get("notices", []):
-        lines.append(f"  note: {notice}")
+        lines.append(f"  note: {mask_message(notice)}")
     return "\n".join(lines)
 
 
@@ -112,6 +121,8 @@ def cmd_resume(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     from core.predict import load_predictor
 
+    out = check_output(args.out, TABLE_SUFFIXES, force=args.force, what="predictions table") \
+        if args.out else None
     predictor = load_predictor(args.run_id, device=args.device)
     if args.text is not None:
         inputs: Any = [args.text]
@@ -119,34 +130,18 @@ def cmd_predict(args: argparse.Namespace) -> int:
         inputs = predictor.load_inputs(Path(args.data))
     else:
         raise LoupeError("Nothing to predict.", "pass --data FILE (or --text for a text run).")
-    result = predictor.predict(inputs)
-    if args.out:
-        write_frame(result, Path(args.out))
-        print(f"wrote {len(result):,} predictions to {args.out}")
+    result = mask_table(predictor.predict(inputs))
+    if out is not None:
+        write_table(result, out, force=args.force, what="predictions table")
+        print(f"wrote {len(result):,} predictions to {show_path(out)}")
         return 0
     emit(args, result.to_dict(orient="records"), result.to_string(max_rows=50))
     return 0
 
 
-def write_frame(frame: pd.DataFrame, out: Path) -> None:
-    """Write atomically: a temporary file renamed into place, so no half-written output remains."""
-    suffix = out.suffix.lower()
-    tmp = out.with_name(out.name + ".part")
-    try:
-        if suffix == ".parquet":
-            frame.to_parquet(tmp, index=False)
-        elif suffix in (".jsonl", ".json"):
-            frame.to_json(tmp, orient="records", lines=True)
-        elif suffix in (".csv", ".tsv", ".txt", ""):
-            frame.to_csv(tmp, index=False, sep="\t" if suffix == ".tsv" else ",")
-        else:
-            raise LoupeError(f"Cannot write predictions as '{suffix}'.", "use .csv, .jsonl or .parquet.")
-        tmp.replace(out)
-    except OSError as exc:
-        raise LoupeError(f"Cannot write {out} ({exc.strerror}).",
-                         "choose a folder you can write with free space.") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
+def write_frame(frame: pd.DataFrame, out: Path, force: bool = False) -> None:
+    """Kept for callers of the old name: ``core.output.write_table`` (checked, atomic, CSV-safe)."""
+    write_table(frame, out, force=force)
 
 
 @command("runs")
@@ -158,7 +153,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     runs = store.list_runs(task=args.task, status=args.status, tag=args.tag, text=args.search,
                            limit=args.limit)
     if args.json:
-        print(runs.to_json(orient="records", date_format="iso"))
+        emit(args, json.loads(runs.to_json(orient="records", date_format="iso")), "")
         return 0
     if runs.empty:
         print("no runs yet — try: loupe train tabular --data sample:house_prices")
@@ -168,8 +163,9 @@ def cmd_runs(args: argparse.Namespace) -> int:
         metrics = json.loads(run.metrics_json or "{}")
         headline = next((f"{k}={metrics[k]:.4g}" for k in ("test_r2", "test_accuracy", "test_macro_f1")
                          if k in metrics), "")
-        rows.append([run.id, run.task, run.name, run.status,
-                     run.created_at.strftime("%Y-%m-%d %H:%M"), headline, ",".join(run.tags)])
+        rows.append([run.id, run.task, mask_message(run.name), run.status,
+                     run.created_at.strftime("%Y-%m-%d %H:%M"), headline,
+                     ",".join(mask_message(t) for t in run.tags)])
     print(pd.DataFrame(rows, columns=["id", "task", "name", "status", "created", "test", "tags"])
           .to_string(index=False))
     return 0
@@ -183,17 +179,26 @@ def cmd_show(args: argparse.Namespace) -> int:
     run = store.get_run(args.run_id)
     run["system"] = store.system(run["id"])
     run["artifacts"] = store.artifacts(run["id"]).to_dict(orient="records")
-    lines = [f"{run['name']} ({run['id']}) — {run['task']}, {run['status']}",
+    for art in run["artifacts"]:
+        art["path"] = show_path(art["path"])
+    for section, key in (("data", "source"), ("data", "negative_source")):
+        if (run["config"].get(section) or {}).get(key):
+            run["config"][section][key] = show_path(run["config"][section][key])
+    lines = [f"{mask_message(run['name'])} ({run['id']}) — {run['task']}, {run['status']}",
              f"  created {run['created_at']}  device {run['device']}  precision {run['precision']}"]
     if run.get("error"):
-        lines.append(f"  error: {run['error']}")
+        lines.append(f"  error: {mask_message(run['error'])}")
+    if run.get("notes"):
+        lines.append(f"  notes: {mask_message(run['notes'])}")
+    if run.get("tags"):
+        lines.append("  tags: " + ", ".join(mask_message(t) for t in run["tags"]))
     for key, value in sorted(run["metrics"].items()):
-        lines.append(f"  {key:30s} {value:.4f}")
+        lines.append(f"  {mask_label(key):30s} {value:.4f}")
     for key, value in sorted(run["system"].items()):
         lines.append(f"  {key:30s} {value:,.2f}")
     for art in run["artifacts"]:
         lines.append(f"  artifact {art['kind']}: {art['path']} ({art['bytes']:,} bytes)")
-    lines.append("  config: " + json.dumps(run["config"]))
+    lines.append("  config: " + mask_message(json.dumps(run["config"], ensure_ascii=False)))
     emit(args, run, "\n".join(lines))
     return 0
 
@@ -224,7 +229,7 @@ def cmd_tag(args: argparse.Namespace) -> int:
 
     store = RunStore()
     store.tag_run(store.get_run(args.run_id)["id"], args.tags)
-    print(f"tags of {args.run_id}: {', '.join(args.tags) or '(none)'}")
+    print(f"tags of {args.run_id}: {', '.join(mask_message(t) for t in args.tags) or '(none)'}")
     return 0
 
 

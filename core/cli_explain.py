@@ -17,6 +17,17 @@ from typing import Any
 
 from core.cli import command, emit
 from core.errors import LoupeError
+from core.output import (
+    TABLE_SUFFIXES,
+    check_outputs,
+    mask_data,
+    mask_label,
+    mask_message,
+    mask_table,
+    show_path,
+    term,
+    write_table,
+)
 
 
 def add_explain_parser(sub: Any) -> argparse.ArgumentParser:
@@ -36,7 +47,8 @@ def add_explain_parser(sub: Any) -> argparse.ArgumentParser:
     e.add_argument("--rows", type=int, help="global: how many rows to explain")
     e.add_argument("--split", choices=["train", "val", "test"], help="global: rows from this split")
     e.add_argument("--html", help="write the figures to this HTML file")
-    e.add_argument("--out", help="write the main table to this file (.csv, .jsonl or .parquet)")
+    e.add_argument("--out", help="write the main table to this file (.csv, .tsv, .jsonl or .parquet)")
+    e.add_argument("--force", action="store_true", help="replace existing --html/--out files")
     e.add_argument("--window", type=int, default=0, help="attention: first token of the figure window")
     e.add_argument("--window-size", type=int, help="attention: tokens in the figure window")
     e.add_argument("--layer", type=int, help="attention: layer whose heads are drawn (default: last)")
@@ -83,14 +95,14 @@ def resolve_input(args: argparse.Namespace, kind: str, store: Any) -> Any:
     if kind == "text" and not is_file:
         return value
     if not is_file:
-        raise LoupeError(f"--input {value!r} is neither a file nor a JSON row.",
+        raise LoupeError(f"--input {mask_message(repr(value))} is neither a file nor a JSON row.",
                          "give a table file with --row N, or a JSON object of column values.")
     from core.predict import load_predictor
 
     inputs = load_predictor(args.run_id, store, args.device).load_inputs(path)
     count = len(inputs)
     if not 0 <= args.row < count:
-        raise LoupeError(f"--row {args.row} is out of range: {path.name} has {count} inputs.",
+        raise LoupeError(f"--row {args.row} is out of range: {show_path(path)} has {count} inputs.",
                          f"use --row between 0 and {count - 1}.")
     return inputs.iloc[[args.row]] if kind == "tabular" else inputs[args.row]
 
@@ -106,35 +118,46 @@ def _params(args: argparse.Namespace, kind: str) -> dict[str, Any]:
 
 
 def summary(expl: Any, rows: int = 20) -> dict[str, Any]:
-    """What --json prints: the result without the large arrays."""
-    frame = expl.frame()
-    return {"run_id": expl.run_id, "kind": expl.kind, "method": expl.method, "labels": expl.labels,
-            "prediction": expl.prediction, "base_value": expl.to_dict()["base_value"],
-            "info": expl.info, "notices": expl.notices, "from_cache": expl.from_cache,
-            "seconds": expl.seconds, "input": expl.input_label,
+    """What --json prints: the result without the large arrays, masked (ids kept)."""
+    frame = mask_table(expl.frame())
+    return {"run_id": expl.run_id, "kind": expl.kind, "method": expl.method,
+            "labels": [mask_label(x) for x in expl.labels],
+            "prediction": _prediction(expl.prediction), "base_value": expl.to_dict()["base_value"],
+            "info": mask_data(expl.info), "notices": [mask_message(n) for n in expl.notices],
+            "from_cache": expl.from_cache, "seconds": expl.seconds,
+            "input": mask_message(expl.input_label),
             "table": json.loads(frame.head(rows).to_json(orient="records"))}
 
 
+def _prediction(pred: dict[str, Any]) -> dict[str, Any]:
+    out = mask_data(pred)
+    if isinstance(pred.get("label"), str):
+        out["label"] = mask_label(pred["label"])
+    return out
+
+
 def describe(expl: Any, rows: int = 20) -> str:
+    """The human summary; every label, note and table cell masked on the way out."""
     lines = [f"run {expl.run_id} · {expl.kind} · {expl.method}"]
     pred = expl.prediction
     if "label" in pred:
-        lines.append(f"prediction: {pred['label']} ({pred['confidence']:.1%})")
+        lines.append(f"prediction: {mask_label(pred['label'])} ({pred['confidence']:.1%})")
     elif "value" in pred:
-        lines.append(f"prediction: {pred['value']:.6g} {pred.get('target', '')}   base value: "
-                     f"{float(expl.base_value):.6g}")
+        lines.append(f"prediction: {pred['value']:.6g} {mask_message(pred.get('target', ''))}   "
+                     f"base value: {float(expl.base_value):.6g}")
     if expl.method == "shap" and expl.kind != "tabular":
         for label, base, total in zip(expl.labels, expl.base_value, expl.total(), strict=True):
-            lines.append(f"  {label}: base {base:.4f} + attributions {total:+.4f} = {base + total:.4f}")
-    lines += [f"note: {n}" for n in expl.notices]
-    frame = expl.frame()
+            lines.append(f"  {mask_label(label)}: base {base:.4f} + attributions {total:+.4f} = "
+                         f"{base + total:.4f}")
+    lines += [f"note: {mask_message(n)}" for n in expl.notices]
+    frame = mask_table(expl.frame())
     if not frame.empty:
         lines.append(frame.head(rows).to_string(index=False, max_colwidth=40))
         if len(frame) > rows:
             lines.append(f"… {len(frame) - rows} more rows (--out FILE for all)")
     source = "served from the cache" if expl.from_cache else f"computed in {expl.seconds:.2f} s"
     lines.append(f"({source})")
-    return "\n".join(lines)
+    return term("\n".join(lines), mask=False)
 
 
 @command("explain")
@@ -142,6 +165,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from core.explain import METHODS, explain
     from core.store import RunStore
 
+    check_outputs([(args.html, (".html", ".htm"), "explanation page", "--html"),
+                   (args.out, TABLE_SUFFIXES, "table", "--out")], force=args.force)
     store = RunStore()
     run = store.get_run(args.run_id)
     kind = run["task"]
@@ -154,12 +179,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
                    target_class=args.target_class, store=store, progress=_progress(args.quiet or args.json),
                    device=args.device, use_cache=not args.no_cache, **_params(args, kind))
     if args.html:
-        expl.to_html(args.html, start=args.window, size=args.window_size, layer=args.layer)
+        expl.to_html(args.html, start=args.window, size=args.window_size, layer=args.layer,
+                     force=args.force)
     if args.out:
-        from core.cli_commands import write_frame
-
-        write_frame(expl.frame(), Path(args.out))
+        write_table(mask_table(expl.frame()), args.out, force=args.force)
     emit(args, summary(expl), describe(expl))
     if args.html and not args.json:
-        print(f"figures written to {args.html}")
+        print(f"figures written to {show_path(args.html)}")
     return 0

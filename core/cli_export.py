@@ -21,24 +21,35 @@ def add_export_parser(sub: Any) -> argparse.ArgumentParser:
     e.add_argument("run_id", help="the run to export (an id prefix is enough)")
     e.add_argument("--out", required=True, help="a new folder, or a file name ending in .zip")
     e.add_argument("--report", help="also write a self-contained HTML report to this file")
+    e.add_argument("--force", action="store_true", help="replace an existing --out zip or --report file")
     e.add_argument("--json", action="store_true", help="print machine-readable JSON")
     return e
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     from core.cli import emit
-    from core.export import export_run
+    from core.errors import LoupeError
+    from core.export import check_export_target, export_run
+    from core.output import check_output, show_path
     from core.report_html import write_html_report
     from core.store import RunStore
 
+    # Every output is validated before anything is built or written: a bad --report must not
+    # leave a finished zip behind.
+    out = check_export_target(args.out, force=args.force)
+    if args.report:
+        report_path = check_output(args.report, (".html", ".htm"), force=args.force,
+                                   what="HTML report", flag="--report")
+        if report_path.resolve() == out.resolve():
+            raise LoupeError("--out and --report name the same file.", "give each its own name.")
     store = RunStore()
     run_id = store.get_run(args.run_id)["id"]
-    out = export_run(run_id, args.out, store)
-    written = {"run_id": run_id, "model": str(out)}
-    lines = [f"model of run {run_id} -> {out}"]
+    out = export_run(run_id, out, store, force=args.force)
+    written = {"run_id": run_id, "model": show_path(out)}
+    lines = [f"model of run {run_id} -> {show_path(out)}"]
     if args.report:
-        report = write_html_report(run_id, args.report, store)
-        written["report"] = str(report)
-        lines.append(f"report -> {report} ({report.stat().st_size / 1e6:.1f} MB, self-contained)")
+        report = write_html_report(run_id, report_path, store, force=args.force)
+        written["report"] = show_path(report)
+        lines.append(f"report -> {show_path(report)} ({report.stat().st_size / 1e6:.1f} MB, self-contained)")
     emit(args, written, "\n".join(lines))
     return 0

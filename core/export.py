@@ -11,16 +11,17 @@ code or identify someone:
 - ``MODEL_CARD.md``, the same card as ``README.md`` (Hugging Face folder layout) and the final
   metrics as ``metrics.json``.
 
-Writes are atomic: a zip is written to a temporary file in the target folder and renamed, a
-folder is assembled beside its target and renamed, so an interrupted export leaves nothing
-half-written.
+Every file goes through the output boundary (``core.output``): JSON text masked with machine
+fields (ids, fingerprints, numbers) kept byte-for-byte, ``metrics.json`` keyed by masked names,
+outputs validated before anything is built (an existing file is refused unless ``force``), and
+written atomically: a zip through ``core.output.atomic_write``, a folder assembled beside its
+target and renamed, so an interrupted export leaves nothing half-written.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
 import tempfile
 import zipfile
@@ -30,7 +31,8 @@ from typing import Any
 
 from core.errors import LoupeError
 from core.model_card import TOKENIZER_PREFIXES, write_model_card
-from core.privacy import mask_frame, mask_text
+from core.output import atomic_write, check_new_dir, check_output, mask_data, show_path
+from core.privacy import mask_frame
 from core.store import RunStore
 
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".joblib")
@@ -60,7 +62,7 @@ def load_report(store: RunStore, run_id: str) -> dict[str, Any]:
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError) as exc:
-        raise LoupeError(f"The report of run {run_id} ({path}) is unreadable: {exc}.",
+        raise LoupeError(f"The report of run {run_id} ({show_path(path)}) is unreadable.",
                          "train the run again, or export without it.") from exc
 
 
@@ -78,22 +80,19 @@ def is_pickle(data: bytes) -> bool:
 
 
 def mask_json(value: Any) -> tuple[Any, int]:
-    """Every string (keys too) through the keyed-hash mask; returns (masked, values changed)."""
-    if isinstance(value, dict):
-        out, changed = {}, 0
-        for key, item in value.items():
-            new_key, n_key = mask_json(key) if isinstance(key, str) else (key, 0)
-            new_item, n_item = mask_json(item)
-            out[new_key] = new_item
-            changed += n_key + n_item
-        return out, changed
-    if isinstance(value, list):
-        pairs = [mask_json(v) for v in value]
-        return [p[0] for p in pairs], sum(p[1] for p in pairs)
-    if isinstance(value, str):
-        masked = mask_text(value, "hash")
-        return masked, int(masked != value)
-    return value, 0
+    """Every text (keys too) through the keyed-hash mask, machine fields (ids, fingerprints,
+    numbers) untouched; returns (masked, values changed)."""
+    masked = mask_data(value, "hash")
+    return masked, _changes(value, masked)
+
+
+def _changes(before: Any, after: Any) -> int:
+    if isinstance(before, dict) and isinstance(after, dict):
+        keys = sum(a != b for a, b in zip(before, after, strict=False))
+        return keys + sum(_changes(a, b) for a, b in zip(before.values(), after.values(), strict=False))
+    if isinstance(before, (list, tuple)) and isinstance(after, list):
+        return sum(_changes(a, b) for a, b in zip(before, after, strict=False))
+    return int(before != after) if isinstance(before, str) else 0
 
 
 def _mask_categories(prep: Any) -> tuple[Any, int]:
@@ -113,7 +112,19 @@ def _mask_categories(prep: Any) -> tuple[Any, int]:
         new = [str(v) for v in masked[column]] if column in masked else []
         changed += sum(a != b for a, b in zip(values, new, strict=False)) + len(values) - len(new)
         out[column] = new
-    return {**prep, "categories": out}, changed
+    fills = dict(prep.get("fills") or {})
+    for column, fill in fills.items():  # the fill is the mode: mask it as its category was masked
+        raw = categories.get(column) if isinstance(categories.get(column), list) else []
+        if isinstance(fill, str) and fill in raw and raw.index(fill) < len(out.get(column, [])):
+            new_fill = out[column][raw.index(fill)]
+        elif isinstance(fill, str):
+            frame = mask_frame(pd.DataFrame({column: [fill] + [str(v) for v in raw]}), operator="hash")
+            new_fill = str(frame[column].iloc[0]) if column in frame else ""
+        else:
+            new_fill = fill
+        changed += int(new_fill != fill)
+        fills[column] = new_fill
+    return {**prep, "categories": out, **({"fills": fills} if fills else {})}, changed
 
 
 def _model_files(model_dir: Path, notes: list[str]) -> dict[str, bytes]:
@@ -130,10 +141,12 @@ def _model_files(model_dir: Path, notes: list[str]) -> dict[str, bytes]:
             except ValueError:
                 parsed = None
             if parsed is not None:
-                masked, changed = mask_json(parsed)
-                if rel == "preprocessing.json":
-                    masked, by_column = _mask_categories(masked)
-                    changed += by_column
+                if rel == "preprocessing.json":  # categories and fills read in their column's context
+                    parsed_ctx, _ = _mask_categories(parsed)
+                    masked = mask_data(parsed_ctx, "hash")
+                else:
+                    masked = mask_data(parsed, "hash")
+                changed = _changes(parsed, masked)
                 if changed:
                     data = (json.dumps(masked, indent=2) + "\n").encode()
                     notes.append(_masked_note(rel, changed))
@@ -156,18 +169,19 @@ def collect_export(run_id: str, store: RunStore | None = None) -> ExportBundle:
     run = store.get_run(run_id)
     model_dir = store.artifact_path(run["id"], "model")
     if not model_dir.is_dir():
-        raise LoupeError(f"The model folder of run {run['id']} is missing ({model_dir}).",
+        raise LoupeError(f"The model folder of run {run['id']} is missing ({show_path(model_dir)}).",
                          "train the run again; its artifacts were moved or deleted.")
     report = load_report(store, run["id"])
     bundle = ExportBundle(run=run, report=report, model_dir=model_dir)
     bundle.files = _model_files(model_dir, bundle.notes)
     if not any(name.endswith(".safetensors") for name in bundle.files):
-        raise LoupeError(f"Run {run['id']} has no safetensors weights in {model_dir}.",
+        raise LoupeError(f"Run {run['id']} has no safetensors weights in {show_path(model_dir)}.",
                          "train the run again with this version of Loupe.")
     card = write_model_card(run, report, model_dir, store.system(run["id"]), bundle.notes)
     bundle.files[CARD_NAME] = card.encode()
     bundle.files["README.md"] = (_front_matter(run, bundle.files) + card).encode()
-    metrics = {"run_id": run["id"], "task": run["task"], "metrics": run.get("metrics") or {}}
+    metrics = {"run_id": run["id"], "task": run["task"],
+               "metrics": mask_data(run.get("metrics") or {}, "hash")}
     bundle.files["metrics.json"] = (json.dumps(metrics, indent=2, default=float) + "\n").encode()
     return bundle
 
@@ -201,47 +215,27 @@ def export_model_folder(run_id: str, store: RunStore | None = None) -> bytes:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
-    path = Path(path).expanduser()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    except OSError as exc:
-        raise LoupeError(f"Cannot write {path} ({exc.strerror}).",
-                         "pick a folder you can write to.") from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Kept for callers of the old name: ``core.output.atomic_write``."""
+    return atomic_write(path, data)
 
 
-def export_model_zip(run_id: str, out_path: str | Path, store: RunStore | None = None) -> Path:
-    """Write the export zip to ``out_path`` atomically (an existing file is replaced)."""
-    out = Path(out_path).expanduser()
-    if out.is_dir():
-        raise LoupeError(f"{out} is a folder.", "give a file name ending in .zip, e.g. model.zip.")
-    return atomic_write_bytes(out, export_model_folder(run_id, store))
+def export_model_zip(run_id: str, out_path: str | Path, store: RunStore | None = None,
+                     force: bool = False) -> Path:
+    """Write the export zip to ``out_path`` atomically; an existing file only with ``force``."""
+    out = check_output(out_path, (".zip",), force=force, what="model zip")
+    return atomic_write(out, export_model_folder(run_id, store))
 
 
-def export_model_dir(run_id: str, out_dir: str | Path, store: RunStore | None = None) -> Path:
+def export_model_dir(run_id: str, out_dir: str | Path, store: RunStore | None = None,
+                     force: bool = False) -> Path:
     """Write the export as a plain folder; ``out_dir`` must not exist or be empty."""
-    out = Path(out_dir).expanduser()
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise LoupeError(f"{out} already exists and is not an empty folder.",
-                         "pick a new folder name, or a file name ending in .zip.")
+    out = check_new_dir(out_dir, force=force)
     bundle = collect_export(run_id, store)
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     except OSError as exc:
-        raise LoupeError(f"Cannot write {out} ({exc.strerror}).", "pick a folder you can write to.") from exc
+        raise LoupeError(f"Cannot write {show_path(out)} ({exc.strerror}).",
+                         "pick a folder you can write to.") from exc
     try:
         for name, data in bundle.files.items():
             target = tmp / name
@@ -257,6 +251,18 @@ def export_model_dir(run_id: str, out_dir: str | Path, store: RunStore | None = 
     return out
 
 
-def export_run(run_id: str, out: str | Path, store: RunStore | None = None) -> Path:
+def is_zip_target(out: str | Path) -> bool:
+    return str(out).lower().endswith(".zip")
+
+
+def check_export_target(out: str | Path, force: bool = False) -> Path:
+    """Validate ``--out`` before anything is built: a .zip file, or a new/empty folder."""
+    if is_zip_target(out):
+        return check_output(out, (".zip",), force=force, what="model zip")
+    return check_new_dir(out, force=force)
+
+
+def export_run(run_id: str, out: str | Path, store: RunStore | None = None, force: bool = False) -> Path:
     """A zip when ``out`` ends in .zip, otherwise a folder."""
-    return (export_model_zip if str(out).lower().endswith(".zip") else export_model_dir)(run_id, out, store)
+    writer = export_model_zip if is_zip_target(out) else export_model_dir
+    return writer(run_id, out, store, force)

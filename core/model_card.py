@@ -2,9 +2,12 @@
 
 The card is built from what the run recorded (the run row, ``report.json``, the artifact's JSON
 configs), never from the data itself, and every text that came from the data (run name, notes,
-source names, labels, notices) goes through ``core.privacy.mask_text``. What the card says about a
-kind is read off the report's fields (a ``target`` and baselines for regressors, labels and a
-confusion matrix for classifiers, ``truncation`` for text, ``preprocess`` for images), so a new
+source names, labels, notices) is masked and Markdown-escaped through the output boundary
+(``core.output.md`` / ``md_code``): a label such as ``![x](//host/x.png)`` or ``<img onerror=…>``
+renders as those characters, never as an image, a link or HTML. Paths are shown relative to
+LOUPE_HOME or by masked file name; the fingerprint and run id are machine fields, never masked.
+What the card says about a kind is read off the report's fields (a ``target`` and baselines for
+regressors, labels and a confusion matrix for classifiers, ``truncation`` for text, ``preprocess`` for images), so a new
 kind gets a sensible card without an ``if kind == ...`` here.
 """
 
@@ -16,12 +19,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from core.privacy import mask_text
+from core.output import mask_message, md, md_code, show_source
 
 SPLITS = ("test", "val", "train")
 HEADLINE = ("loss", "accuracy", "macro_f1", "roc_auc", "top3_accuracy", "top5_accuracy",
             "rmse", "mae", "r2")
 PER_CLASS_PREFIXES = ("precision_", "recall_", "f1_")
+PATH_FIELDS = (("data", "source"), ("data", "negative_source"), ("model", "name"))
 TOKENIZER_PREFIXES = ("tokenizer", "vocab", "merges", "special_tokens_map", "added_tokens", "spiece")
 
 
@@ -136,12 +140,12 @@ def intended_use(run: dict[str, Any], report: dict[str, Any], configs: dict[str,
     target = report.get("target") or run["config"].get("data", {}).get("target")
     lines = []
     if labels:
-        shown = ", ".join(f"`{mask_text(x)}`" for x in labels[:20])
+        shown = ", ".join(md_code(x) for x in labels[:20])
         more = f" and {len(labels) - 20} more" if len(labels) > 20 else ""
         lines.append(f"{title}: assigns one of {len(labels)} labels ({shown}{more}) to inputs like "
                      "the training data.")
     elif target:
-        lines.append(f"{title}: predicts the numeric column `{mask_text(str(target))}` from the other "
+        lines.append(f"{title}: predicts the numeric column {md_code(target)} from the other "
                      "columns of tables shaped like the training data (same columns, same units).")
     else:
         lines.append(f"{title} on inputs like the training data.")
@@ -162,7 +166,7 @@ def limitations(run: dict[str, Any], report: dict[str, Any], configs: dict[str, 
     source = str(cfg.get("data", {}).get("source", ""))
     description = _sample_description(_task(run["task"]), source)
     if description:
-        out.append(f"Trained on the built-in sample `{source}` ({description}): a demonstration "
+        out.append(f"Trained on the built-in sample {md_code(source)} ({md(description)}): a demonstration "
                    "model; real data from another domain, language or population will score lower.")
     out += _regression_limits(report)
     out += _classifier_limits(report, configs)
@@ -207,7 +211,7 @@ def _classifier_limits(report: dict[str, Any], configs: dict[str, Any]) -> list[
     per_class = report.get("per_class") or []
     if per_class:
         weakest = min(per_class, key=lambda r: r.get("f1", 1.0))
-        out.append(f"Weakest class: `{mask_text(str(weakest['label']))}` (F1 {fmt(weakest.get('f1'))}, "
+        out.append(f"Weakest class: {md_code(weakest['label'])} (F1 {fmt(weakest.get('f1'))}, "
                    f"{fmt(weakest.get('support', 0))} test examples).")
     counts = (report.get("label_counts") or {}).get("train")
     if counts and min(counts) > 0 and max(counts) / min(counts) >= 3:
@@ -245,7 +249,7 @@ def write_model_card(
     """
     configs = read_configs(model_dir)
     cfg = run["config"]
-    name = mask_text(str(run.get("name") or run["id"]))
+    name = md(run.get("name") or run["id"])
     parts = [f"# Model card: {name}", "",
              f"Exported from Loupe run `{run['id']}` ({run.get('status', '?')}, finished "
              f"{_when(run.get('finished_at'))}). Texts that came from the data are masked.", ""]
@@ -255,7 +259,7 @@ def write_model_card(
     parts += _section("Intended use", intended_use(run, report, configs))
     parts += _section("Limitations", limitations(run, report, configs))
     if export_notes:
-        parts += _section("What this export changed", [mask_text(n) for n in export_notes])
+        parts += _section("What this export changed", [md(n) for n in export_notes])
     parts += _section("Training configuration", _config_lines(cfg))
     parts += _section("Hardware and precision", _hardware(run, system or {}))
     parts += ["## How to load", "", *_how_to_load(run, configs), ""]
@@ -281,19 +285,19 @@ def _model_details(run: dict[str, Any], report: dict[str, Any], model_dir: Path 
         arch = _find(configs, "architectures")[0]
     base = _find(configs, "base_model") or cfg.get("model", {}).get("name")
     same = not base or str(base) == str(arch)
-    lines.append(f"Architecture: {arch or base or '—'}"
-                 + ("" if same else f"; base model `{mask_text(str(base))}`"))
+    lines.append(f"Architecture: {md(arch or show_source(base or '—'), mask=False)}"
+                 + ("" if same else f"; base model {md_code(show_source(base))}"))
     if cfg.get("model", {}).get("hidden_sizes") and report.get("target"):
         lines.append(f"Hidden layers: {', '.join(map(str, cfg['model']['hidden_sizes']))}")
     labels = labels_of(report, configs)
     if labels:
-        lines.append(f"Labels ({len(labels)}): " + ", ".join(f"`{mask_text(x)}`" for x in labels[:50]))
+        lines.append(f"Labels ({len(labels)}): " + ", ".join(md_code(x) for x in labels[:50]))
     if report.get("target"):
-        lines.append(f"Target: `{mask_text(str(report['target']))}` (regression)")
+        lines.append(f"Target: {md_code(report['target'])} (regression)")
     prep = configs.get("preprocessing.json")
     if isinstance(prep, dict) and (prep.get("numeric") or prep.get("categorical")):
         cols = [*prep.get("numeric", []), *prep.get("categorical", [])]
-        lines.append(f"Input columns ({len(cols)}): " + ", ".join(f"`{mask_text(str(c))}`" for c in cols[:40])
+        lines.append(f"Input columns ({len(cols)}): " + ", ".join(md_code(c) for c in cols[:40])
                      + (f" and {len(cols) - 40} more" if len(cols) > 40 else "")
                      + f" ({len(prep.get('categorical', []))} categorical, one-hot encoded)")
     weights = model_dir / "model.safetensors" if model_dir else None
@@ -302,17 +306,17 @@ def _model_details(run: dict[str, Any], report: dict[str, Any], model_dir: Path 
         lines.append(f"Parameters: {count:,} ({', '.join(dtypes)}), weights in safetensors")
     tags = run.get("tags") or []
     if tags:
-        lines.append("Tags: " + ", ".join(f"`{mask_text(str(t))}`" for t in tags))
+        lines.append("Tags: " + ", ".join(md_code(t) for t in tags))
     if run.get("notes"):
-        lines.append(f"Notes: {mask_text(str(run['notes']))}")
+        lines.append(f"Notes: {md(run['notes'])}")
     return lines
 
 
 def _data_lines(run: dict[str, Any], report: dict[str, Any]) -> list[str]:
     data = run["config"].get("data", {})
-    lines = [f"Source: `{mask_text(str(data.get('source') or '—'))}`"]
+    lines = [f"Source: {md_code(show_source(data.get('source')), mask=False)}"]
     if data.get("negative_source"):
-        lines.append(f"Negative examples: `{mask_text(str(data['negative_source']))}`")
+        lines.append(f"Negative examples: {md_code(show_source(data['negative_source']), mask=False)}")
     if run.get("dataset_fingerprint"):
         lines.append(f"Fingerprint (sha256 of the content): `{run['dataset_fingerprint']}`")
     rows = split_rows(report)
@@ -324,7 +328,7 @@ def _data_lines(run: dict[str, Any], report: dict[str, Any]) -> list[str]:
                      f"{data.get('test_fraction')} (seed {data.get('seed')})")
     if data.get("max_rows"):
         lines.append(f"Sampled to at most {data['max_rows']:,} rows")
-    lines += [f"Notice: {mask_text(str(n))}" for n in report.get("notices") or []]
+    lines += [f"Notice: {md(n)}" for n in report.get("notices") or []]
     return lines
 
 
@@ -335,20 +339,20 @@ def _metrics_md(run: dict[str, Any], report: dict[str, Any]) -> list[str]:
     splits = [s for s in SPLITS if any(s in v for v in table.values())]
     lines = ["| metric | " + " | ".join(splits) + " |", "|---" * (len(splits) + 1) + "|"]
     for name, values in table.items():
-        lines.append(f"| {name} | " + " | ".join(fmt(values.get(s, "")) for s in splits) + " |")
+        lines.append(f"| {md(name)} | " + " | ".join(fmt(values.get(s, "")) for s in splits) + " |")
     baselines = (report.get("baselines") or {}).get("test")
     if baselines:
         metrics = sorted({k for scores in baselines.values() for k in scores})
         lines += ["", "Baselines on the test split (same features):", "",
                   "| model | " + " | ".join(metrics) + " |", "|---" * (len(metrics) + 1) + "|"]
         for model, scores in baselines.items():
-            lines.append(f"| {model} | " + " | ".join(fmt(scores.get(m, "")) for m in metrics) + " |")
+            lines.append(f"| {md(model)} | " + " | ".join(fmt(scores.get(m, "")) for m in metrics) + " |")
     per_class = report.get("per_class") or []
     if per_class:
         lines += ["", f"Per class ({report.get('split', 'test')} split):", "",
                   "| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
         for row in per_class:
-            lines.append(f"| {mask_text(str(row['label']))} | {fmt(row.get('precision'))} | "
+            lines.append(f"| {md(row['label'])} | {fmt(row.get('precision'))} | "
                          f"{fmt(row.get('recall'))} | {fmt(row.get('f1'))} | {fmt(row.get('support'))} |")
     return lines
 
@@ -359,7 +363,8 @@ def _config_lines(cfg: dict[str, Any]) -> list[str]:
     lines = []
     for section in ("train", "model", "data"):
         values = masked.get(section) or {}
-        shown = ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(values.items()) if v is not None)
+        shown = ", ".join(f"{md(k, mask=False)}={md_code(json.dumps(v, ensure_ascii=False), mask=False)}"
+                          for k, v in sorted(values.items()) if v is not None)
         lines.append(f"{section}: {shown}")
     return lines
 
@@ -370,9 +375,14 @@ def _masked_config(cfg: dict[str, Any]) -> dict[str, Any]:
             return {k: walk(v) for k, v in value.items()}
         if isinstance(value, list):
             return [walk(v) for v in value]
-        return mask_text(value) if isinstance(value, str) else value
+        return mask_message(value) if isinstance(value, str) else value
 
-    return walk(cfg)
+    masked = walk(cfg)
+    for section, key in PATH_FIELDS:  # paths: relative to LOUPE_HOME or the masked file name
+        value = (cfg.get(section) or {}).get(key)
+        if isinstance(value, str) and value and (key != "name" or "/" in value or "\\" in value):
+            masked.setdefault(section, {})[key] = show_source(value)
+    return masked
 
 
 def _hardware(run: dict[str, Any], system: dict[str, float]) -> list[str]:

@@ -3,8 +3,10 @@
 One file, no network: plotly.js is embedded once in ``<head>`` and every figure after it is a
 ``<div>`` with its data inline; images are ``data:`` URIs. Privacy mode applies as on screen: every
 text that came from the data (run name, notes, tags, source names, labels, notices, misclassified
-texts, file names) goes through ``mask_text``, every table through ``mask_frame``, and the strings
-inside figures (including explanation figures passed in) through ``mask_text`` too.
+texts, file names) is masked and HTML-escaped through the output boundary (``core.output``), every
+table through ``mask_frame`` then escaped, and the strings inside figures (including explanation
+figures passed in) masked too. Machine fields (run id, fingerprint) are never masked; the data
+source is shown by masked file name (or relative to LOUPE_HOME), never as an absolute path.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.export import atomic_write_bytes, load_report
+from core.export import load_report
 from core.model_card import (
     baseline_models,
     fmt,
@@ -32,12 +34,12 @@ from core.model_card import (
     read_configs,
     split_rows,
 )
-from core.privacy import mask_frame, mask_text
+from core.output import atomic_write, check_output, html_text, mask_message, md_inline_html, show_source
+from core.output.figures import mask_figure
+from core.privacy import mask_frame
 from core.store import RunStore
 
 CURVE_NAMES = ("loss", "accuracy", "macro_f1", "rmse", "mae", "r2", "lr")
-FIGURE_TEXT_KEYS = {"text", "hovertext", "x", "y", "labels", "ticktext", "name", "title", "customdata",
-                    "ids", "parents", "header", "cells", "values", "legendgrouptitle"}
 _DATA_URI = re.compile(r"^data:image/(png|jpeg|webp|gif);base64,[A-Za-z0-9+/=]+$")
 Explanations = Mapping[str, Any] | Sequence[Any] | None
 
@@ -75,34 +77,12 @@ def _esc(value: Any) -> str:
 
 def _m(value: Any) -> str:
     """Mask, then escape: for every text that came from the data."""
-    return _esc(mask_text(str(value)))
+    return html_text(value)
 
 
 def _md(value: Any) -> str:
-    """Mask, escape, and show Markdown `code` spans (the card's sentences) as <code>."""
-    return re.sub(r"`([^`]*)`", r"<code>\1</code>", _m(value))
-
-
-def mask_figure(fig: Any) -> go.Figure:
-    """A copy of a plotly figure with every text-bearing string masked (labels, hover, titles)."""
-    raw = go.Figure(fig).to_plotly_json()
-
-    def walk(value: Any, key: str | None) -> Any:
-        if key == "template":
-            return value
-        if isinstance(value, dict):  # a string is masked when its own key is a text key
-            return {k: walk(v, k) for k, v in value.items()}
-        if isinstance(value, np.ndarray):
-            if value.dtype.kind in "OUS":
-                return [walk(v, key) for v in value.tolist()]
-            return value
-        if isinstance(value, (list, tuple)):
-            return [walk(v, key) for v in value]
-        if isinstance(value, str) and key in FIGURE_TEXT_KEYS:
-            return mask_text(value)
-        return value
-
-    return go.Figure(walk(raw, None))
+    """A sentence of the model card (already masked and Markdown-escaped) as inert HTML."""
+    return md_inline_html(str(value))
 
 
 def _table(frame: pd.DataFrame, numeric_cols: Iterable[str] = ()) -> str:
@@ -111,7 +91,7 @@ def _table(frame: pd.DataFrame, numeric_cols: Iterable[str] = ()) -> str:
         return ""
     masked = mask_frame(frame.reset_index(drop=True))
     numeric = set(numeric_cols) | {c for c in masked.columns if pd.api.types.is_numeric_dtype(masked[c])}
-    head = "".join(f"<th>{_esc(c)}</th>" for c in masked.columns)
+    head = "".join(f"<th>{_m(c)}</th>" for c in masked.columns)
     rows = []
     for record in masked.itertuples(index=False):
         cells = []
@@ -185,7 +165,7 @@ def baselines_figure(baselines: Mapping[str, Mapping[str, float]], metric: str =
 
 
 def confusion_figure(cm: Mapping[str, Any]) -> go.Figure | None:
-    labels = [mask_text(str(x)) for x in cm.get("labels", [])]
+    labels = [mask_message(x) for x in cm.get("labels", [])]
     matrix = np.asarray(cm.get("matrix", []), dtype=float)
     if not labels or matrix.size == 0:
         return None
@@ -203,7 +183,7 @@ def confusion_figure(cm: Mapping[str, Any]) -> go.Figure | None:
 def per_class_figure(rows: Sequence[Mapping[str, Any]]) -> go.Figure | None:
     if not rows:
         return None
-    labels = [mask_text(str(r["label"])) for r in rows]
+    labels = [mask_message(r["label"]) for r in rows]
     fig = go.Figure()
     for metric, color in (("precision", "#3b5bdb"), ("recall", "#e8590c"), ("f1", "#2b8a3e")):
         fig.add_trace(go.Bar(x=labels, y=[r.get(metric) for r in rows], name=metric, marker_color=color))
@@ -253,7 +233,7 @@ def build_html_report(run_id: str, store: RunStore | None = None, explanations: 
              for title, fig in _explanations(explanations)]
     doc.add("explanations", "Explanations", "".join(shown))
     doc.add("limitations", "Limitations", _list(limitations(run, report, configs)))
-    doc.add("notices", "Notices", _list(report.get("notices") or [], css="notice"))
+    doc.add("notices", "Notices", _list(report.get("notices") or [], css="notice", render=_m))
     return _page(run, doc)
 
 
@@ -274,8 +254,8 @@ def _summary(run: dict[str, Any], report: dict[str, Any], system: dict[str, floa
     items = [
         ("Run", f"{_m(run.get('name') or run['id'])} <code>{_esc(run['id'])}</code>"),
         ("Task", _esc(run["task"])), ("Status", _esc(run.get("status"))),
-        ("Model", _m(cfg.get("model", {}).get("name") or "—")),
-        ("Data source", _m(cfg.get("data", {}).get("source") or "—")),
+        ("Model", _esc(show_source(cfg.get("model", {}).get("name") or "—"))),
+        ("Data source", _esc(show_source(cfg.get("data", {}).get("source")))),
         ("Data fingerprint", f"<code>{_esc(run.get('dataset_fingerprint') or '—')}</code>"),
         ("Rows per split", _esc(", ".join(f"{s} {rows[s]:,}" for s in ("train", "val", "test") if s in rows)
                                 or "not recorded")),
@@ -332,7 +312,7 @@ def _examples(report: dict[str, Any]) -> str:
     out = ""
     texts = report.get("worst_val_examples") or []
     if texts:
-        frame = pd.DataFrame([{"text": mask_text(str(r.get("text", ""))), "true": r.get("true"),
+        frame = pd.DataFrame([{"text": mask_message(r.get("text", "")), "true": r.get("true"),
                                "predicted": r.get("predicted"), "confidence": r.get("confidence")}
                               for r in texts])
         out += "<p>Validation texts the model got wrong with the most confidence (masked):</p>"
@@ -351,16 +331,16 @@ def _examples(report: dict[str, Any]) -> str:
     return out
 
 
-def _list(items: Iterable[Any], css: str = "") -> str:
+def _list(items: Iterable[Any], css: str = "", render: Any = None) -> str:
     cls = f' class="{css}"' if css else ""
-    lines = [f"<li{cls}>{_md(x)}</li>" for x in items]
+    lines = [f"<li{cls}>{(render or _md)(x)}</li>" for x in items]
     return f"<ul>{''.join(lines)}</ul>" if lines else ""
 
 
 def _page(run: dict[str, Any], doc: _Doc) -> str:
     from plotly.offline import get_plotlyjs
 
-    title = mask_text(str(run.get("name") or run["id"]))
+    title = mask_message(run.get("name") or run["id"])
     script = f'<script type="text/javascript">{get_plotlyjs()}</script>' if doc.figures else ""
     nav = "".join(f'<a href="#{a}">{_esc(t)}</a>' for a, t, _ in doc.sections)
     body = "".join(f'<section id="{a}"><h2>{_esc(t)}</h2>{b}</section>' for a, t, b in doc.sections)
@@ -379,6 +359,7 @@ def _page(run: dict[str, Any], doc: _Doc) -> str:
 
 
 def write_html_report(run_id: str, out_path: str | Path, store: RunStore | None = None,
-                      explanations: Explanations = None) -> Path:
-    """Write the report atomically to ``out_path``."""
-    return atomic_write_bytes(Path(out_path), build_html_report(run_id, store, explanations).encode())
+                      explanations: Explanations = None, force: bool = False) -> Path:
+    """Write the report atomically to ``out_path`` (an existing file only with ``force``)."""
+    out = check_output(out_path, (".html", ".htm"), force=force, what="HTML report", flag="--report")
+    return atomic_write(out, build_html_report(run_id, store, explanations).encode())

@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -285,17 +284,24 @@ def explanation_figures(expl: Any, start: int = 0, size: int | None = None, laye
     return figs
 
 
-def figures_to_html(figs: Sequence[go.Figure], path: str | os.PathLike[str], title: str = "Loupe") -> str:
-    """One self-contained HTML page with every figure; plotly.js is inlined once. Returns the path."""
-    parts = [fig.to_html(full_html=False, include_plotlyjs=(i == 0), config={"displaylogo": False})
+def figures_to_html(figs: Sequence[go.Figure], path: str | os.PathLike[str], title: str = "Loupe",
+                    force: bool = False) -> str:
+    """One self-contained HTML page with every figure; plotly.js is inlined once. Returns the path.
+
+    Through the output boundary: the target is checked first (an existing file only with
+    ``force``), every figure's texts and the title are masked, the title is HTML-escaped, and the
+    page lands atomically."""
+    from core.output import atomic_write, check_output, html_text
+    from core.output.figures import mask_figure
+
+    out = check_output(path, (".html", ".htm"), force=force, what="explanation page", flag="--html")
+    parts = [mask_figure(fig).to_html(full_html=False, include_plotlyjs=(i == 0),
+                                      config={"displaylogo": False})
              for i, fig in enumerate(figs)]
-    page = (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+    shown = html_text(title)
+    page = (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{shown}</title>"
             "<style>body{font-family:system-ui,sans-serif;margin:24px}</style></head><body>"
-            f"<h1>{html.escape(title)}</h1>\n" + "\n".join(f"<div>{p}</div>" for p in parts)
+            f"<h1>{shown}</h1>\n" + "\n".join(f"<div>{p}</div>" for p in parts)
             + "</body></html>")
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".part")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(out)
+    atomic_write(out, page)
     return str(out)

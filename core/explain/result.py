@@ -75,11 +75,12 @@ class Explanation:
 
         return explanation_figures(self, **options)
 
-    def to_html(self, path: str, title: str | None = None, **options: Any) -> str:
+    def to_html(self, path: str, title: str | None = None, force: bool = False, **options: Any) -> str:
+        """Write the figures to one HTML page (masked, escaped; an existing file only with force)."""
         from core.explain.figures import figures_to_html
 
         figs = list(self.figures(**options).values())
-        return figures_to_html(figs, path, title or f"Loupe explanation — run {self.run_id}")
+        return figures_to_html(figs, path, title or f"Loupe explanation — run {self.run_id}", force)
 
     # --- JSON -----------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
