@@ -28,11 +28,16 @@ def closest(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
 
 
 def suggest(name: str, candidates: Iterable[str]) -> str:
-    """A 'did you mean' phrase for a misspelt name, or the list of valid names."""
+    """A 'did you mean' phrase for a misspelt name, or the list of valid names.
+
+    Candidates are column names or labels from the data: they are masked here (an error message
+    is output too), so 'did you mean <EMAIL>?' never prints someone's address."""
+    from core.output import mask_message
+
     options = [str(c) for c in candidates]
     near = closest(name, options)
     if near:
-        return "did you mean " + " or ".join(repr(n) for n in near) + "?"
-    shown = ", ".join(repr(o) for o in options[:12])
+        return "did you mean " + " or ".join(repr(mask_message(n)) for n in near) + "?"
+    shown = ", ".join(repr(mask_message(o)) for o in options[:12])
     more = f" (and {len(options) - 12} more)" if len(options) > 12 else ""
     return f"choose one of {shown}{more}."

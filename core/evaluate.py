@@ -26,6 +26,16 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=1, keepdims=True)
 
 
+def class_metric_name(label: object) -> str:
+    """A class label as it appears in metric names (``precision_<name>``), in the store, the
+    history, exports and every display: masked with the keyed hash (``<EMAIL:1f0c…>``), so a
+    label that is personal data never reaches DuckDB and two such labels stay two metrics; a
+    clean label (``positive``) is unchanged."""
+    from core.output import mask_label
+
+    return mask_label(str(label))
+
+
 def classification_metrics(
     logits: np.ndarray, true: np.ndarray, labels: Sequence[str], top_k: int | None = None
 ) -> dict[str, float]:
@@ -42,9 +52,10 @@ def classification_metrics(
     out = {"accuracy": float((pred == true).mean()) if len(true) else float("nan"),
            "macro_f1": float(np.mean(f1))}
     for i, label in enumerate(labels):
-        out[f"precision_{label}"] = float(precision[i])
-        out[f"recall_{label}"] = float(recall[i])
-        out[f"f1_{label}"] = float(f1[i])
+        name = class_metric_name(label)
+        out[f"precision_{name}"] = float(precision[i])
+        out[f"recall_{name}"] = float(recall[i])
+        out[f"f1_{name}"] = float(f1[i])
     if len(labels) == 2 and len(np.unique(true)) == 2:
         out["roc_auc"] = float(roc_auc_score(true, probs[:, 1]))
     if top_k is None and len(labels) > 5:
@@ -67,9 +78,9 @@ def per_class_table(
 ) -> list[dict[str, Any]]:
     support = np.bincount(np.asarray(true, dtype=int), minlength=len(labels))
     return [
-        {"label": label, "precision": metrics[f"precision_{label}"],
-         "recall": metrics[f"recall_{label}"], "f1": metrics[f"f1_{label}"],
-         "support": int(support[i])}
+        {"label": label, "precision": metrics[f"precision_{class_metric_name(label)}"],
+         "recall": metrics[f"recall_{class_metric_name(label)}"],
+         "f1": metrics[f"f1_{class_metric_name(label)}"], "support": int(support[i])}
         for i, label in enumerate(labels)
     ]
 

@@ -28,7 +28,7 @@ def start_job(cfg: RunConfig, store: RunStore | None = None, fingerprint: str = 
     store = store or RunStore()
     run_id = store.create_run(cfg, fingerprint, status="queued")
     run_dir = store.run_dir(run_id)
-    (run_dir / "config.json").write_text(cfg.to_json())
+    (run_dir / "config.json").write_text(store.config(run_id).to_json())  # name/tags masked
     prefix = (launcher + ["-m"]) if launcher else [sys.executable, "-m"]
     command = prefix + ["core.cli", "train", cfg.task, "--config", str(run_dir / "config.json"),
                         "--run-id", run_id, "--wait-turn", "--quiet"]

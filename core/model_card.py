@@ -7,8 +7,8 @@ source names, labels, notices) is masked and Markdown-escaped through the output
 renders as those characters, never as an image, a link or HTML. Paths are shown relative to
 LOUPE_HOME or by masked file name; the fingerprint and run id are machine fields, never masked.
 What the card says about a kind is read off the report's fields (a ``target`` and baselines for
-regressors, labels and a confusion matrix for classifiers, ``truncation`` for text, ``preprocess`` for images), so a new
-kind gets a sensible card without an ``if kind == ...`` here.
+regressors, labels and a confusion matrix for classifiers, ``truncation`` for text, ``preprocess``
+for images), so a new kind gets a sensible card without an ``if kind == ...`` here.
 """
 
 from __future__ import annotations

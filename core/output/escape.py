@@ -3,7 +3,8 @@
 Text that came from the data or from a user (labels, run names, notes, tags, column names, file
 names) is masked first (``core.output.masking``) and then escaped for where it goes:
 
-- **Markdown** (``md``): every ASCII punctuation character that Markdown or GFM gives a meaning is
+- **Markdown** (``md``): every ASCII punctuation character that Markdown, GFM or Streamlit gives a
+  meaning (``:`` opens Streamlit's ``:material/…:`` and ``:red[…]``, ``$`` its LaTeX) is
   backslash-escaped, line breaks become spaces and URL schemes/``www.`` lose their power, so
   ``![l](//host/x.png)``, ``<img src=x onerror=…>``, ``[a](javascript:…)`` or ``www.evil.test``
   render as the literal characters: nothing is fetched, run or linked. ``md_code`` is the same
@@ -24,7 +25,8 @@ import re
 from core.output.masking import mask_message
 
 # CommonMark allows a backslash before any ASCII punctuation; these are the ones with a meaning.
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-!|~&:.=\"'$@])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-!|~&:$@])")
+_WWW = re.compile(r"(?i)\b(www)\.")  # GFM links a bare www.host: break the prefix
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -34,7 +36,7 @@ def md(value: object, mask: bool = True) -> str:
     text = mask_message(value) if mask else str(value)
     text = _LINE_BREAKS.sub(" ", text)
     text = _CONTROL.sub("", text)
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    return _WWW.sub(r"\1\\.", _MD_SPECIAL.sub(r"\\\1", text))
 
 
 def md_code(value: object, mask: bool = True) -> str:

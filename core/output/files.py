@@ -40,12 +40,12 @@ def check_output(path: str | os.PathLike[str], suffixes: Sequence[str] = (), *, 
         raise LoupeError(f"{flag} is empty.", f"give a file name for the {what}.")
     out = Path(raw).expanduser()
     shown = show_path(out)
+    if out.is_dir():
+        raise LoupeError(f"{flag} {shown} is a folder.", f"give a file name for the {what} inside it.")
     if suffixes and out.suffix.lower() not in suffixes:
         raise LoupeError(f"{flag} {shown}: a {what} is written as {', '.join(suffixes)}, not "
                          f"'{out.suffix or 'no suffix'}'.",
                          f"end the file name in one of {', '.join(suffixes)}.")
-    if out.is_dir():
-        raise LoupeError(f"{flag} {shown} is a folder.", f"give a file name for the {what} inside it.")
     if out.exists() or out.is_symlink():
         if not force:
             raise LoupeError(f"{flag} {shown} already exists.",
@@ -64,7 +64,7 @@ def check_new_dir(path: str | os.PathLike[str], *, force: bool = False, flag: st
         raise LoupeError(f"{flag} {shown} is a file, not a folder.",
                          "give a new folder name, or a file name ending in .zip.")
     if out.is_dir() and any(out.iterdir()):
-        raise LoupeError(f"{flag} {shown} already exists and is not empty.",
+        raise LoupeError(f"{flag} {shown} already exists and is not an empty folder.",
                          "pick a new folder name, or a file name ending in .zip.")
     _check_parent(out, flag, shown)
     return out

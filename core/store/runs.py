@@ -46,6 +46,19 @@ def _now() -> datetime:
     return datetime.now()
 
 
+def _user_text(text: str | None) -> str:
+    """Run names, notes and tags are stored masked (privacy mode): what a user types into them
+    reaches every list, card and export, so personal data in them never enters the store."""
+    from core.output import mask_message
+
+    return mask_message(text) if text else (text or "")
+
+
+def stored_config(cfg: RunConfig) -> RunConfig:
+    """The config as the store keeps it: name and tags masked like every user-typed field."""
+    return cfg.replace(name=_user_text(cfg.name), tags=[_user_text(t) for t in cfg.tags])
+
+
 def _is_lock_error(exc: Exception) -> bool:
     text = str(exc).lower()
     return "lock" in text or "conflicting" in text or "being used by another" in text
@@ -113,6 +126,7 @@ class RunStore:
     # --- run lifecycle --------------------------------------------------------------------
     def create_run(self, cfg: RunConfig, fingerprint: str = "", status: str = "queued") -> str:
         run_id = uuid.uuid4().hex[:10]
+        cfg = stored_config(cfg)
         name = cfg.name or f"{cfg.task}-{run_id[:6]}"
         self._execute(
             "INSERT INTO runs (id, task, name, status, created_at, config_json, dataset_fingerprint,"
@@ -311,7 +325,7 @@ class RunStore:
             params.append(status)
         if tag:
             clauses.append("list_contains(tags, ?)")
-            params.append(tag)
+            params.append(_user_text(tag))
         if text:
             clauses.append("(name ILIKE ? OR notes ILIKE ? OR id ILIKE ?)")
             params += [f"%{text}%"] * 3
@@ -319,16 +333,16 @@ class RunStore:
 
     # --- editing --------------------------------------------------------------------------
     def tag_run(self, run_id: str, tags: Sequence[str]) -> None:
-        clean = sorted({t.strip() for t in tags if t.strip()})
+        clean = sorted({_user_text(t.strip()) for t in tags if t.strip()})
         self._execute("UPDATE runs SET tags=? WHERE id=?", [clean, run_id])
 
     def rename_run(self, run_id: str, name: str) -> None:
         if not name.strip():
             raise LoupeError("A run name cannot be empty.", "type a name.")
-        self._execute("UPDATE runs SET name=? WHERE id=?", [name.strip(), run_id])
+        self._execute("UPDATE runs SET name=? WHERE id=?", [_user_text(name.strip()), run_id])
 
     def set_notes(self, run_id: str, notes: str) -> None:
-        self._execute("UPDATE runs SET notes=? WHERE id=?", [notes, run_id])
+        self._execute("UPDATE runs SET notes=? WHERE id=?", [_user_text(notes), run_id])
 
     def delete_run(self, run_id: str) -> None:
         """Remove the run, its metrics, artifacts, cached explanations and its folder."""

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from core.errors import LoupeError
+from core.output import md
 
 
 @contextmanager
@@ -22,12 +23,13 @@ def show_errors(where: str = "") -> Iterator[None]:
         st.error(_format(exc.problem, exc.fix, where), icon=":material/error:")
     except Exception as exc:  # the page must keep working; the message says what broke
         prefix = f"**{where}:** " if where else ""
-        st.error(f"{prefix}Unexpected {type(exc).__name__}: {exc}", icon=":material/error:")
+        st.error(f"{prefix}Unexpected {type(exc).__name__}: {md(exc)}", icon=":material/error:")
 
 
 def _format(problem: str, fix: str | None, where: str) -> str:
-    text = f"**{where}:** {problem}" if where else problem
-    return f"{text}\n\n**Fix:** {fix}" if fix else text
+    """Problem and fix are masked and Markdown-escaped: they name files, columns and labels."""
+    text = f"**{where}:** {md(problem)}" if where else md(problem)
+    return f"{text}\n\n**Fix:** {md(fix)}" if fix else text
 
 
 def notices(items: list[str], title: str = "Notes on the data") -> None:
@@ -36,8 +38,8 @@ def notices(items: list[str], title: str = "Notes on the data") -> None:
         return
     if len(items) <= 3:
         for item in items:
-            st.info(item, icon=":material/info:")
+            st.info(md(item), icon=":material/info:")
         return
     with st.expander(f"{title} ({len(items)})"):
         for item in items:
-            st.markdown(f"- {item}")
+            st.markdown(f"- {md(item)}")

@@ -15,6 +15,7 @@ import streamlit as st
 
 from core import plots
 from core.errors import LoupeError
+from core.output import mask_message, mask_table, md
 
 IMAGE_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
 
@@ -23,7 +24,7 @@ def tabular_form(predictor: Any, key: str, submit: str = "Predict") -> dict[str,
     """A field per training column: numbers start at the training median, categories at the mode."""
     prep = predictor.prep
     with st.form(f"row_{key}"):
-        st.caption(f"Predicts **{prep.target}** from {len(prep.input_columns)} columns "
+        st.caption(f"Predicts **{md(prep.target)}** from {len(prep.input_columns)} columns "
                    "(values start at the training median / most frequent category).")
         cols = st.columns(3)
         row: dict[str, Any] = {}
@@ -76,18 +77,20 @@ INPUT_FORMS: dict[str, Callable[..., Any]] = {
 
 
 def show_prediction(result: pd.DataFrame, predictor: Any, image: Any = None) -> None:
-    """The first row of a prediction frame: the value or class, and class probabilities as bars."""
+    """The first row of a prediction frame: the value or class, and class probabilities as bars.
+    Labels (the value and the ``p_`` headers) pass the output boundary first."""
+    result = mask_table(result)
     row = result.iloc[0]
     probs = [c for c in result.columns if c.startswith("p_")]
     if image is not None:
         st.image(image, width=220)
     if "error" in result.columns and isinstance(row.get("error"), str):
-        st.error(row["error"])
+        st.error(md(row["error"]))
         return
     target = getattr(getattr(predictor, "prep", None), "target", None)
     value = row["prediction"]
     shown = str(value) if isinstance(value, str) else plots.format_number(value)
-    label = f"Predicted {target}" if target else "Predicted class" if probs else "Prediction"
+    label = f"Predicted {mask_message(target)}" if target else "Predicted class" if probs else "Prediction"
     st.metric(label, shown,
               help="Probability of the predicted class below." if probs else None)
     if probs:

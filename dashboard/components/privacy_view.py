@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from core import plots
+from core.output import md
 from core.privacy import mask_frame
 from core.store import RunStore
 from core.store.privacy_log import audit_log, load_overrides, record_remask, record_unmask, unmasked_columns
@@ -35,7 +36,7 @@ def privacy_overview(store: RunStore, frame: pd.DataFrame, source_id: str, name:
     c2.metric("Columns", result.n_columns)
     c3.metric("Columns with personal data", len(report.flagged))
     c4.metric("Direct identifiers", len(report.direct_identifiers))
-    st.caption(f"{report.note} {result.kanon.summary()}")
+    st.caption(f"{md(report.note)} {md(result.kanon.summary())}")
 
     st.subheader("Preview" + (" (masked)" if not shown else " (partly unmasked)"))
     preview = mask_frame(frame.head(PREVIEW_ROWS), report, unmasked_columns=shown)

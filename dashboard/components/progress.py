@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from core.jobs import cancel_job, read_log
+from core.output import md
 from core.plots import curves_figure, format_number
 from core.store import RunStore
 from dashboard.components.feedback import show_errors
@@ -102,7 +103,7 @@ def run_panel(store: RunStore, run: dict[str, Any], monitor: str, key: str) -> N
     est = estimate(run, curves, system)
     head, button = st.columns([5, 1])
     icon = FINISHED_ICON.get(status, ":blue[:material/hourglass_top:]")
-    head.markdown(f"**{run['name']}** · `{run_id}` · {icon} {status}")
+    head.markdown(f"**{md(run['name'])}** · `{run_id}` · {icon} {status}")
     active = status in ("queued", "running")
     if active and button.button("Cancel", key=f"cancel_{key}_{run_id}",
                                 help="Stop this run (its best model so far is kept)."):
@@ -122,7 +123,7 @@ def run_panel(store: RunStore, run: dict[str, Any], monitor: str, key: str) -> N
     val = curves[(curves["split"] == "val") & (curves["name"] == monitor)] if not curves.empty else curves
     c4.metric(f"Val {monitor}", format_number(val.sort_values("step")["value"].iloc[-1]) if len(val) else "–")
     if status == "failed":
-        st.error(f"Training failed: {run.get('error') or 'no message'}", icon=":material/cancel:")
+        st.error(f"Training failed: {md(run.get('error') or 'no message')}", icon=":material/cancel:")
         with st.expander("Training log (last lines)"):
             st.code(read_log(run_id, store) or "(empty)", language=None)
     elif status in ("cancelled", "interrupted"):

@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import LoupeError
+from core.output import md, show_path
 from core.tasks import all_tasks
 from dashboard.components.feedback import notices, show_errors
 from dashboard.components.kinds import (
@@ -77,7 +78,7 @@ with show_errors("Upload"):
                 except LoupeError:
                     discard_upload(path)  # an unreadable file is not kept
                     raise
-            st.caption(f"Saved as `uploads/{path.parent.name[:10]}…/{path.name}` "
+            st.caption(f"Saved as {md(show_path(path), mask=False)} "
                        f"({path.stat().st_size:,} bytes).")
 
 if source is None:

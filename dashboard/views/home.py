@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.output import md, show_path
 from core.tasks import all_tasks
 from dashboard.components.feedback import show_errors
 from dashboard.components.kinds import headline_metric
@@ -53,4 +54,5 @@ with show_errors("Run history"):
                      column_config=COLUMN_CONFIG)
         total = store.count_runs()
         plural = "s" if total != 1 else ""
-        st.caption(f"{total:,} run{plural} in `{store.path}`. See all of them on **Runs**.")
+        st.caption(f"{total:,} run{plural} in {md(show_path(store.path), mask=False)}. "
+                   "See all of them on **Runs**.")

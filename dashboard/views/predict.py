@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from core.output import csv_bytes, mask_table, md
 from core.plots import format_number
 from core.privacy import mask_frame
 from dashboard.components.feedback import show_errors
@@ -37,7 +38,7 @@ def batch_predict(run_id: str, path: str, mtime: float) -> pd.DataFrame:
     result = predictor.predict(inputs)
     if isinstance(inputs, pd.DataFrame):
         result = pd.concat([inputs.reset_index(drop=True), result.reset_index(drop=True)], axis=1)
-    return mask_frame(result)
+    return mask_table(mask_frame(result))
 
 
 predictor = None
@@ -45,7 +46,7 @@ with show_errors("Model"):
     predictor = get_predictor(run_id)
     metric = {k: v for k, v in run["metrics"].items() if k.startswith("test_")}
     st.caption(f"{kind} model · trained {pd.Timestamp(run['created_at']):%Y-%m-%d %H:%M} · "
-               + " · ".join(f"{k} {format_number(v)}" for k, v in list(metric.items())[:3]))
+               + " · ".join(f"{md(k)} {format_number(v)}" for k, v in list(metric.items())[:3]))
 if predictor is None:
     st.stop()
 
@@ -74,5 +75,5 @@ with batch:
             st.dataframe(result.head(PREVIEW_ROWS), hide_index=True, key="predict_batch_table")
             if len(result) > PREVIEW_ROWS:
                 st.caption(f"Showing the first {PREVIEW_ROWS} rows; the download has all of them.")
-            st.download_button("Download predictions (CSV)", result.to_csv(index=False).encode(),
+            st.download_button("Download predictions (CSV)", csv_bytes(result),
                                file_name=f"predictions-{run_id}.csv", mime="text/csv", type="primary")

@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from core import plots
+from core.output import csv_bytes, md
 from core.store import STATUSES
 from core.tasks import all_tasks
 from dashboard.components.feedback import show_errors
@@ -87,7 +88,7 @@ with tab_curves, show_errors("Curves"):
 with tab_metrics:
     table = plots.metrics_table(records)
     st.dataframe(table, hide_index=True, key="runs_metrics_table")
-    st.download_button("Download metrics (CSV)", table.to_csv(index=False), "metrics.csv", "text/csv")
+    st.download_button("Download metrics (CSV)", csv_bytes(table), "metrics.csv", "text/csv")
 
 with tab_hp, show_errors("Hyperparameters"):
     numeric = sorted({k for r in records for k, v in (r.get("metrics") or {}).items()
@@ -107,7 +108,7 @@ with tab_reports, show_errors("Reports"):
     for i, run in enumerate(records):
         with cols[i % len(cols)]:
             report = run_report(run["id"])
-            st.markdown(f"**{run['name']}** · {run['status']}")
+            st.markdown(f"**{md(run['name'])}** · {run['status']}")
             for j, fig in enumerate(plots.report_figures(report, run["name"]) if report else
                                     [plots.empty_figure(run["name"], "No report: the run has not finished")]):
                 st.plotly_chart(fig, key=f"report_{run['id']}_{j}")
@@ -128,7 +129,7 @@ with tab_manage:
                 st.success("Saved.")
                 st.rerun()
     with st.expander("Delete this run"):
-        st.warning(f"Deletes run **{run['name']}** (`{target}`): its metrics, model and files. "
+        st.warning(f"Deletes run **{md(run['name'])}** (`{target}`): its metrics, model and files. "
                    "This cannot be undone.")
         sure = st.checkbox(f"Yes, delete {target}", key=f"delete_ok_{target}")
         if st.button("Delete run", type="primary", disabled=not sure, key=f"delete_{target}"):

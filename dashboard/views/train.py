@@ -16,6 +16,7 @@ import streamlit as st
 from core.config import RunConfig
 from core.errors import LoupeError
 from core.jobs import start_job
+from core.output import md
 from core.plots import format_number, summary_metrics
 from core.tasks import all_tasks, get_task
 from dashboard.components.config_form import config_form
@@ -140,7 +141,7 @@ with show_errors("Latest run"):
             if run["status"] == "completed":
                 remember(run["id"])
                 final = summary_metrics(run["metrics"], limit=5)
-                scores = " · ".join(f"{k[5:]} {format_number(v)}" for k, v in final.items())
+                scores = " · ".join(f"{md(k[5:])} {format_number(v)}" for k, v in final.items())
                 st.markdown(f"**Test scores:** {scores}")
                 c1, c2, c3 = st.columns(3)
                 if c1.button("Compare on Runs", icon=":material/monitoring:", type="tertiary"):
