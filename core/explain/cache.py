@@ -116,7 +116,7 @@ def cached(store: RunStore, run_id: str, method: str, raw: bytes | str, params: 
         if hit is not None:
             return hit
     start = time.perf_counter()
-    explanation = compute()
+    explanation = compute().masked()  # what is cached (and returned) has passed the boundary
     explanation.seconds = time.perf_counter() - start
     explanation.params = dict(params)
     if not explanation.input_label:

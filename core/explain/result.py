@@ -82,6 +82,26 @@ class Explanation:
         figs = list(self.figures(**options).values())
         return figures_to_html(figs, path, title or f"Loupe explanation — run {self.run_id}", force)
 
+    def masked(self) -> Explanation:
+        """A copy as it may leave the process (the cache in DuckDB, files, screens): class labels,
+        feature names, the prediction, notices and text cells through the output boundary
+        (labels with the keyed hash, so two labels stay two); numbers and arrays untouched."""
+        from dataclasses import replace
+
+        from core.output import mask_data, mask_label, mask_message, mask_table
+        from core.output.masking import LABEL_COLUMNS
+
+        prediction = mask_data(self.prediction)
+        for key in ("label", "target"):
+            if isinstance(self.prediction.get(key), str):
+                prediction[key] = mask_label(self.prediction[key])
+        return replace(
+            self, labels=[mask_label(x) for x in self.labels], prediction=prediction,
+            features=None if self.features is None else [mask_label(f) for f in self.features],
+            frames={k: mask_table(v, (*LABEL_COLUMNS, "feature")) for k, v in self.frames.items()},
+            info=mask_data(self.info), notices=[mask_message(n) for n in self.notices],
+            input_label=mask_message(self.input_label))
+
     # --- JSON -----------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         return {

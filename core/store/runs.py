@@ -152,7 +152,7 @@ class RunStore:
     def fail_run(self, run_id: str, error: str) -> None:
         self._execute(
             "UPDATE runs SET status='failed', finished_at=?, error=? WHERE id=?",
-            [_now(), error[:4000], run_id],
+            [_now(), _user_text(error[:4000]), run_id],
         )
 
     def set_status(self, run_id: str, status: str, error: str | None = None) -> None:
@@ -161,7 +161,7 @@ class RunStore:
         finished = _now() if status not in ACTIVE else None
         self._execute(
             "UPDATE runs SET status=?, finished_at=?, error=coalesce(?, error) WHERE id=?",
-            [status, finished, error, run_id],
+            [status, finished, error and _user_text(error), run_id],
         )
 
     def heartbeat(self, run_id: str) -> bool:
