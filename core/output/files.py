@@ -150,7 +150,8 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 def csv_bytes(frame: pd.DataFrame, sep: str = ",") -> bytes:
     """The CSV every Loupe writer and download uses: formula prefixes neutralised, UTF-8."""
-    return csv_safe(frame).to_csv(index=False, sep=sep).encode("utf-8")
+    # CRLF rows (RFC 4180): a cell holding a bare CR or LF is then quoted, not split in two.
+    return csv_safe(frame).to_csv(index=False, sep=sep, lineterminator="\r\n").encode("utf-8")
 
 
 def table_bytes(frame: pd.DataFrame, suffix: str) -> bytes:

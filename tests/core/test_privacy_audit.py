@@ -1,0 +1,319 @@
+"""Privacy audit (issue 12 item 4): plant personal data of every entity type in every place a user
+can put data, run every command and page, and scan every byte Loupe writes or prints.
+
+Places: table cells (data/make_pii), column names, class labels (text and image), image class
+folder names and file names, input file and folder names, run names, notes, tags, and the text
+inputs of predict/explain. Outputs: the DuckDB file (raw bytes, and every text column through SQL,
+since DuckDB may compress strings on disk), the training log of a dashboard-started job, every CLI
+command's stdout/stderr (human and --json, and an error message), every file written (predictions,
+explanation tables and pages, export zips member by member, HTML reports), every dashboard page
+through AppTest (the protobuf of every element) and one pass in Chromium (page HTML and text).
+
+One thing is excluded on purpose and documented in docs/security.md: the path of a run's training
+data in ``runs.config_json`` (resume and global explanations re-read the data from it). The
+planted values therefore go *inside* the data (class folders, image files, cells, column names)
+and into the names of prediction/explanation inputs, never into the training data's own path.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+import zipfile
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from data.make_pii import make_pii
+from tests.hostile.conftest import cli
+
+# One value per entity type, none of them from data/make_pii (cells bring those).
+EMAIL, EMAIL_LABEL, EMAIL_FOLDER, EMAIL_COLUMN, EMAIL_INPUT = (
+    "mateus.kowalczyk@mailbox.example", "jane.roe@mailbox.example", "lena.berg@mailbox.example",
+    "col.owner@mailbox.example", "ada.obi@mailbox.example")
+PHONE, PHONE_LABEL, PHONE_COLUMN, PHONE_FILE = (
+    "+1 (415) 555-0199", "+1 (415) 555-0142", "+1 (415) 555-0123", "+1 (415) 555-0166")
+CARD = "4539 1488 0343 6467"
+IBAN, IBAN_LABEL = "GB82 WEST 1234 5698 7654 32", "DE89 3704 0044 0532 0130 00"
+IP, IP_FOLDER, IP_INPUT = "203.0.113.77", "198.51.100.23", "192.0.2.140"
+URL = "https://portal.example.net/u/rasmus"
+SSN = "512-44-7721"
+POSTAL = "SW1A 1AA"
+DOB = "23/11/1971"
+PERSONS = ("Mateus Kowalczyk", "Rasmus Nielsen", "Aiyana Whitehorse")  # free text: see issue 12a
+
+TEXT_LABELS = (EMAIL_LABEL, PHONE_LABEL, IBAN_LABEL, "Rasmus Nielsen")
+IMAGE_CLASSES = (EMAIL_FOLDER, IP_FOLDER, SSN)
+RUN_NAME = f"audit for {EMAIL} {PHONE}"
+NOTES = (f"Call Mateus Kowalczyk at {PHONE} about card {CARD}, IBAN {IBAN}, address {POSTAL}, "
+         f"born {DOB}, see {URL}")
+TAGS = (IP, f"owner {EMAIL}")
+INPUT_TEXT = f"Refund to {IBAN} for {EMAIL_INPUT} from {IP_INPUT}, Aiyana Whitehorse said, born {DOB}"
+PLANTED = (EMAIL, EMAIL_LABEL, EMAIL_FOLDER, EMAIL_COLUMN, EMAIL_INPUT, PHONE, PHONE_LABEL,
+           PHONE_COLUMN, PHONE_FILE, CARD, CARD.replace(" ", ""), IBAN, IBAN_LABEL, IP, IP_FOLDER,
+           IP_INPUT, URL, SSN, POSTAL, DOB, *PERSONS)
+ROWS = 120
+
+
+def _png(color: tuple[int, int, int], seed: int) -> bytes:
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    pixels = np.clip(np.array(color) + rng.integers(-30, 30, (24, 24, 3)), 0, 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _with_home(home: Path, fn):  # noqa: ANN001, ANN202
+    old = os.environ.get("LOUPE_HOME")
+    os.environ["LOUPE_HOME"] = str(home)
+    try:
+        return fn()
+    finally:
+        os.environ.pop("LOUPE_HOME", None) if old is None else os.environ.update(LOUPE_HOME=old)
+
+
+@pytest.fixture(scope="module")
+def audit(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    from core.config import RunConfig
+    from core.jobs import start_job
+    from core.store import RunStore
+
+    home = tmp_path_factory.mktemp("audit_home")
+    src = tmp_path_factory.mktemp("audit_src")
+    out = tmp_path_factory.mktemp("audit_out")
+    inputs = src / f"inputs from {IP_INPUT}"  # a folder name
+    inputs.mkdir()
+
+    # Cells and column names: the make_pii table plus two numeric columns named by an e-mail/phone.
+    table, truth = make_pii(rows=ROWS)
+    table[EMAIL_COLUMN] = np.arange(ROWS) % 7
+    table[PHONE_COLUMN] = np.arange(ROWS) % 5 * 1.5
+    table.to_csv(src / "customers.csv", index=False)
+    table.drop(columns=["purchase_total"]).head(15).to_csv(inputs / f"rows {EMAIL_INPUT}.csv", index=False)
+    # Class labels and free text.
+    sentences = [f"{n} {t}" for n, t in zip(table["notes"], [NOTES, INPUT_TEXT, "fine", "slow"] * ROWS,
+                                             strict=False)]
+    texts = pd.DataFrame({"text": sentences, "label": [TEXT_LABELS[i % 4] for i in range(ROWS)]})
+    texts.to_csv(src / "notes.csv", index=False)
+    texts[["text"]].head(8).to_csv(inputs / f"texts {PHONE_FILE}.csv", index=False)
+    # Image class folders and file names.
+    images = src / "images"
+    for c, name in enumerate(IMAGE_CLASSES):
+        (images / name).mkdir(parents=True)
+        for i in range(10):
+            color = [(220, 40, 40), (40, 200, 60), (40, 60, 220)][c]
+            (images / name / f"photo {i} {PHONE_FILE}.png").write_bytes(_png(color, 10 * c + i))
+
+    outputs: list[tuple[str, str]] = []
+
+    def run(*args: str, code: int = 0) -> str:
+        proc = cli(home, *args, timeout=900)
+        outputs.append((" ".join(args[:2]), proc.stdout + proc.stderr))
+        assert proc.returncode == code, proc.stdout + proc.stderr
+        return proc.stdout
+
+    store = RunStore(home / "loupe.duckdb")
+    cfg = RunConfig(task="tabular", name=RUN_NAME, tags=TAGS).replace(
+        data={"source": str(src / "customers.csv"), "target": "purchase_total"},
+        train={"epochs": 2, "max_steps": 8, "batch_size": 32})
+    tab = _with_home(home, lambda: start_job(cfg, store))  # the dashboard's path: a logged child job
+    deadline = time.time() + 900
+    while store.get_run(tab)["status"] in ("queued", "running") and time.time() < deadline:
+        time.sleep(0.5)
+    log = store.run_dir(tab, create=False) / "train.log"
+    assert store.get_run(tab)["status"] == "completed", log.read_text()
+    _with_home(home, lambda: store.set_notes(tab, NOTES))
+
+    run("train", "text", "--data", str(src / "notes.csv"), "--max-length", "40", "--max-steps", "3",
+        "--epochs", "1", "--batch-size", "16", "--name", RUN_NAME, "--tag", TAGS[0], "--tag", TAGS[1],
+        "--json")
+    text = store.list_runs(task="text").iloc[0]["id"]
+    run("train", "image", "--data", str(images), "--model", "small_cnn", "--image-size", "24",
+        "--max-steps", "4", "--epochs", "2", "--batch-size", "8", "--name", RUN_NAME, "--quiet")
+    image = store.list_runs(task="image").iloc[0]["id"]
+    _with_home(home, lambda: [store.set_notes(r, NOTES) for r in (text, image)])
+
+    files = {k: out / v for k, v in {
+        "tab_pred": "tab_pred.csv", "text_pred": "text_pred.jsonl", "image_pred": "image_pred.csv",
+        "tab_explain": "tab_explain.html", "tab_explain_csv": "tab_explain.csv",
+        "tab_global": "tab_global.html", "text_explain": "text_explain.html",
+        "text_explain_csv": "text_explain.csv", "text_attention": "text_attention.html",
+        "image_explain": "image_explain.html", "tab_zip": "tab_model.zip", "tab_report": "tab_report.html",
+        "text_zip": "text_model.zip", "text_report": "text_report.html", "image_zip": "image_model.zip",
+        "image_report": "image_report.html"}.items()}
+    run("predict", tab, "--data", str(inputs / f"rows {EMAIL_INPUT}.csv"), "--out", str(files["tab_pred"]))
+    run("predict", text, "--data", str(inputs / f"texts {PHONE_FILE}.csv"), "--out", str(files["text_pred"]))
+    run("predict", text, "--text", INPUT_TEXT)
+    run("predict", text, "--text", INPUT_TEXT, "--json")
+    run("predict", image, "--data", str(images), "--out", str(files["image_pred"]))
+    run("explain", tab, "--input", str(inputs / f"rows {EMAIL_INPUT}.csv"), "--row", "2", "--html",
+        str(files["tab_explain"]), "--out", str(files["tab_explain_csv"]), "--quiet")
+    run("explain", tab, "--method", "global", "--rows", "30", "--html", str(files["tab_global"]), "--quiet")
+    run("explain", text, "--input", INPUT_TEXT, "--max-evals", "60", "--html", str(files["text_explain"]),
+        "--out", str(files["text_explain_csv"]), "--quiet", "--json")
+    run("explain", text, "--input", INPUT_TEXT, "--method", "attention", "--html",
+        str(files["text_attention"]), "--quiet")
+    first_image = next((images / IMAGE_CLASSES[0]).iterdir())
+    run("explain", image, "--input", str(first_image), "--max-evals", "40", "--html",
+        str(files["image_explain"]), "--quiet")
+    for kind, run_id in (("tab", tab), ("text", text), ("image", image)):
+        run("export", run_id, "--out", str(files[f"{kind}_zip"]), "--report", str(files[f"{kind}_report"]))
+    run("runs")
+    run("runs", "--json")
+    for run_id in (tab, text, image):
+        run("show", run_id)
+        run("show", run_id, "--json")
+    run("train", "tabular", "--data", str(src / "customers.csv"), "--target", EMAIL_COLUMN[:-1], code=2)
+    return {"home": home, "store": store, "truth": truth, "files": files, "outputs": outputs,
+            "log": log, "runs": {"tabular": tab, "text": text, "image": image}}
+
+
+def _secrets(truth: pd.DataFrame) -> list[str]:
+    """Every planted value long enough not to occur by chance (see test_privacy_end_to_end)."""
+    return sorted({str(v) for v in truth["value"] if len(str(v)) >= 8} | set(PLANTED))
+
+
+def _leaks(blob: bytes, secrets: list[str]) -> list[str]:
+    lowered = blob.lower()
+    return [s for s in secrets if s.encode().lower() in lowered]
+
+
+def _zip_members(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(path.read_bytes())) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def _training_paths(con: duckdb.DuckDBPyConnection) -> list[bytes]:
+    """The documented exception: each run's training data path (see the module docstring)."""
+    paths = []
+    for (raw,) in con.execute("SELECT config_json FROM runs").fetchall():
+        data = json.loads(raw).get("data", {})
+        paths += [str(data[k]).encode() for k in ("source", "negative_source") if data.get(k)]
+    return paths
+
+
+def test_every_place_was_planted_and_every_output_exists(audit: dict) -> None:
+    for name, path in audit["files"].items():
+        assert path.is_file() and path.stat().st_size > 0, name
+    store = audit["store"]
+    labels = json.loads(_zip_members(audit["files"]["text_zip"])["labels.json"]) \
+        if "labels.json" in _zip_members(audit["files"]["text_zip"]) else None
+    assert labels is None or len(labels["labels"]) == 4
+    assert len(audit["outputs"]) >= 20
+    assert store.count_runs() == 3
+
+
+def test_export_fingerprint_equals_the_runs(audit: dict) -> None:
+    store = audit["store"]
+    for kind in ("text", "image", "tab"):
+        run = store.get_run(audit["runs"]["tabular" if kind == "tab" else kind])
+        fingerprint = run["dataset_fingerprint"]
+        assert len(fingerprint) == 64
+        members = _zip_members(audit["files"][f"{kind}_zip"])
+        assert f"`{fingerprint}`" in members["MODEL_CARD.md"].decode(), kind
+        for name, blob in members.items():
+            if name.endswith(".json") and b'"fingerprint"' in blob:
+                assert json.loads(blob)["fingerprint"] == fingerprint, (kind, name)
+        assert fingerprint in audit["files"][f"{kind}_report"].read_text(), kind
+
+
+def test_no_planted_value_in_the_duckdb_store(audit: dict) -> None:
+    secrets = _secrets(audit["truth"])
+    home: Path = audit["home"]
+    con = duckdb.connect(str(home / "loupe.duckdb"), read_only=True)
+    try:
+        allowed = _training_paths(con)
+        found = []
+        tables = [r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()]
+        for table in tables:
+            columns = [r[0] for r in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+                [table]).fetchall()]
+            for column in columns:
+                values = con.execute(f'SELECT CAST("{column}" AS VARCHAR) FROM "{table}" '
+                                     f'WHERE "{column}" IS NOT NULL').fetchall()
+                text = "\n".join(v[0] for v in values).encode()
+                for path in allowed:
+                    text = text.replace(path, b"")
+                found += [(table, column, s) for s in _leaks(text, secrets)]
+    finally:
+        con.close()
+    for path in home.glob("loupe.duckdb*"):
+        blob = path.read_bytes()
+        for allowed_path in allowed:
+            blob = blob.replace(allowed_path, b"")
+        found += [(path.name, "bytes", s) for s in _leaks(blob, secrets)]
+    assert found == [], found[:20]
+
+
+def test_no_planted_value_in_logs_or_command_output(audit: dict) -> None:
+    secrets = _secrets(audit["truth"])
+    found = [("train.log", s) for s in _leaks(audit["log"].read_bytes(), secrets)]
+    for command, output in audit["outputs"]:
+        found += [(command, s) for s in _leaks(output.encode(), secrets)]
+    assert found == [], found[:20]
+
+
+def test_no_planted_value_in_written_files(audit: dict) -> None:
+    secrets = _secrets(audit["truth"])
+    leaked = {}
+    for name, path in audit["files"].items():
+        blobs = _zip_members(path) if path.suffix == ".zip" else {path.name: path.read_bytes()}
+        for member, blob in blobs.items():
+            if hits := _leaks(member.encode() + b"\n" + blob, secrets):
+                leaked[f"{name}:{member}"] = hits[:3]
+    assert leaked == {}
+
+
+def _element_bytes(node: object) -> bytes:
+    out = b""
+    proto = getattr(node, "proto", None)
+    if proto is not None and hasattr(proto, "SerializeToString"):
+        out += proto.SerializeToString()
+    children = getattr(node, "children", None) or {}
+    for child in (children.values() if isinstance(children, dict) else children):
+        out += _element_bytes(child)
+    return out
+
+
+def test_no_planted_value_on_dashboard_pages(audit: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.dashboard.conftest import no_exception, open_page
+
+    monkeypatch.setenv("LOUPE_HOME", str(audit["home"]))
+    secrets = _secrets(audit["truth"])
+    found = []
+    for page in ("home", "runs", "predict", "explain", "export", "train", "data"):
+        at = open_page(page, timeout=300)
+        no_exception(at)
+        if page == "export":
+            at.button(key="prep_zip").click().run(timeout=300)
+            at.button(key="prep_html").click().run(timeout=300)
+            no_exception(at)
+        blob = _element_bytes(at._tree)
+        assert len(blob) > 200, page
+        found += [(page, s) for s in _leaks(blob, secrets)]
+    assert found == [], found[:20]
+
+
+@pytest.mark.skipif(not os.path.exists(os.environ.get("LOUPE_CHROMIUM", "/usr/bin/chromium")),
+                    reason="no Chromium")
+def test_no_planted_value_in_the_browser(audit: dict) -> None:
+    from tests.browser.harness import PAGES, browser, goto, serve
+
+    secrets = _secrets(audit["truth"])
+    found = []
+    with serve(audit["home"], log=audit["home"].parent / "audit_dashboard.log") as url, browser() as page:
+        for name in PAGES:
+            goto(page, url, name, timeout=180)
+            page.wait_for_timeout(1500)
+            blob = (page.content() + "\n" + page.inner_text("body")).encode()
+            found += [(name, s) for s in _leaks(blob, secrets)]
+    assert found == [], found[:20]
