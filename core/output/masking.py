@@ -64,11 +64,20 @@ def mask_message(text: object, operator: str = "replace") -> str:
     return "".join(out)
 
 
+# Names Loupe builds around a label: ``p_<label>`` columns and ``[split_]precision_<label>`` metrics.
+_LABEL_PREFIX = re.compile(r"^(p_|(?:(?:train|val|test)_)?(?:precision|recall|f1)_)(.+)$", re.S)
+
+
 def mask_label(label: object) -> str:
     """A class label, column or feature name as an identifier: masked with the keyed hash, so two
     different e-mail labels stay two different names (``precision_<EMAIL:1f0c…>``) and a clean
-    label (``positive``) is unchanged."""
-    return mask_message(str(label), "hash")
+    label (``positive``) is unchanged. A prefix Loupe added (``p_``, ``test_f1_``) is kept apart,
+    so it is not read as part of an e-mail address."""
+    text = str(label)
+    match = _LABEL_PREFIX.match(text)
+    if match:
+        return match.group(1) + mask_message(match.group(2), "hash")
+    return mask_message(text, "hash")
 
 
 # Containers whose keys are data (column names, class labels, metric names built from labels):
