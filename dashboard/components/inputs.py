@@ -16,6 +16,7 @@ import streamlit as st
 from core import plots
 from core.errors import LoupeError
 from core.output import mask_message, mask_table, md
+from core.privacy import mask_frame
 
 IMAGE_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
 
@@ -28,17 +29,29 @@ def tabular_form(predictor: Any, key: str, submit: str = "Predict") -> dict[str,
                    "(values start at the training median / most frequent category).")
         cols = st.columns(3)
         row: dict[str, Any] = {}
-        for i, name in enumerate(prep.numeric):
-            row[name] = cols[i % 3].number_input(name, value=float(prep.medians.get(name, 0.0)),
+        for i, name in enumerate(prep.numeric):  # labels are Markdown: masked and escaped
+            row[name] = cols[i % 3].number_input(md(name), value=float(prep.medians.get(name, 0.0)),
                                                  format="%.4g", key=f"{key}_num_{name}")
         offset = len(prep.numeric)
         for i, name in enumerate(prep.categorical):
             options = list(prep.categories.get(name, []))
             fill = prep.fills.get(name)
+            shown = _masked_options(name, options)  # the raw value is chosen, the masked one shown
             row[name] = cols[(offset + i) % 3].selectbox(
-                name, options, index=options.index(fill) if fill in options else 0, key=f"{key}_cat_{name}")
+                md(name), options, index=options.index(fill) if fill in options else 0,
+                format_func=lambda v, shown=shown: shown.get(v, v), key=f"{key}_cat_{name}")
         submitted = st.form_submit_button(submit, type="primary")
     return row if submitted else None
+
+
+def _masked_options(column: str, options: list[str]) -> dict[str, str]:
+    """Category values as shown: masked in their column's context (a bare 'Tanaka' in a last_name
+    column is a name), so a training value never reaches the screen raw."""
+    if not options:
+        return {}
+    masked = mask_frame(pd.DataFrame({column: [str(o) for o in options]}), operator="hash")
+    values = masked[column].tolist() if column in masked else ["<REDACTED>"] * len(options)
+    return {o: mask_message(str(v)) for o, v in zip(options, values, strict=True)}
 
 
 def text_form(predictor: Any, key: str, submit: str = "Predict") -> str | None:

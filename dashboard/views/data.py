@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import LoupeError
-from core.output import md, show_path
+from core.output import mask_message, md, show_path
 from core.tasks import all_tasks
 from dashboard.components.feedback import notices, show_errors
 from dashboard.components.kinds import (
@@ -112,7 +112,7 @@ else:
             continue
         index = options.index(default) if default in options else (0 if role.auto else len(options) - 1)
         value = col.selectbox(role.label, options, index=index, help=role.help,
-                              key=f"data_{kind}_{role.field}")
+                              format_func=mask_message, key=f"data_{kind}_{role.field}")
         data[role.field] = None if value == AUTO else value
 
 c1, c2, _ = st.columns([1, 1, 3])

@@ -12,6 +12,7 @@ import hashlib
 import streamlit as st
 
 from core.explain import explain
+from core.output import mask_message
 from dashboard.components.explain_view import EXAMPLES, GLOBAL_METHODS, methods_for, render_explanation
 from dashboard.components.feedback import notices, show_errors
 from dashboard.components.inputs import INPUT_FORMS
@@ -47,7 +48,7 @@ if needs_input:
     if how == WORST.get(kind, ("",))[0]:
         labels = [label for label, _ in examples]
         pick = st.selectbox(WORST[kind][1], range(len(examples)),
-                            format_func=lambda i: labels[i], key=f"explain_example_{run_id}")
+                            format_func=lambda i: mask_message(labels[i]), key=f"explain_example_{run_id}")
         value, input_key = examples[pick][1], f"example:{pick}"
         if callable(value):
             load_row, value = value, None

@@ -16,7 +16,7 @@ import streamlit as st
 from core.config import RunConfig
 from core.errors import LoupeError
 from core.jobs import start_job
-from core.output import md
+from core.output import mask_message, md
 from core.plots import format_number, summary_metrics
 from core.tasks import all_tasks, get_task
 from dashboard.components.config_form import config_form
@@ -46,7 +46,8 @@ task = tasks[kind]
 choice = st.session_state.get(DATA_CHOICES, {}).get(kind)
 sources = {f"sample:{name}": f"Sample · {name} — {desc}" for name, desc in task.samples().items()}
 if choice:
-    sources[choice["data"]["source"]] = f"Your data · {choice['label']} (columns chosen on Data)"
+    shown = mask_message(choice["label"])
+    sources[choice["data"]["source"]] = f"Your data · {shown} (columns chosen on Data)"
 source = st.selectbox("Data", list(sources), format_func=sources.get, key=f"train_source_{kind}",
                       help="A built-in sample, or the data you prepared on the Data page.")
 if not choice:
