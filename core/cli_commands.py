@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+import core.cli_doctor  # noqa: F401  (registers `doctor`)
 import core.cli_explain  # noqa: F401  (registers `explain`)
 from core.cli import command, emit, install_sigterm, progress_printer, read_config_file, wait_for_turn
 from core.cli_export import cmd_export
@@ -202,8 +203,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_cancel(args: argparse.Namespace) -> int:
     from core.jobs import cancel_job
 
-    cancel_job(args.run_id)
-    print(f"asked run {args.run_id} to stop")
+    run_id = cancel_job(args.run_id)
+    print(f"asked run {run_id} to stop")
     return 0
 
 

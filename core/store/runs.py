@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import shutil
 import socket
 import time
@@ -31,6 +32,8 @@ import pandas as pd
 from core.config import RunConfig
 from core.errors import LoupeError
 from core.paths import loupe_home
+from core.store.health import damaged_error, looks_damaged
+from core.store.ids import check_run_id, resolve_run_id
 from core.store.schema import migrate
 
 STATUSES = ("queued", "running", "completed", "failed", "interrupted", "cancelled")
@@ -47,8 +50,10 @@ def _now() -> datetime:
 
 
 def _is_lock_error(exc: Exception) -> bool:
+    if looks_damaged(exc):  # "checksum … in block at location …" mentions a block, not a lock
+        return False
     text = str(exc).lower()
-    return "lock" in text or "conflicting" in text or "being used by another" in text
+    return bool(re.search(r"\block\b", text)) or "conflicting" in text or "being used by another" in text
 
 
 class RunStore:
@@ -63,7 +68,10 @@ class RunStore:
         self.lock_retries = 0  # how often this store had to wait for another process
         if str(self.path) not in _MIGRATED:
             with self.connect() as con:
-                migrate(con)
+                try:
+                    migrate(con)
+                except duckdb.Error as exc:  # any failure to read or update the schema
+                    raise damaged_error(self.path, exc) from exc
             _MIGRATED.add(str(self.path))
 
     # --- connections ----------------------------------------------------------------------
@@ -77,11 +85,14 @@ class RunStore:
                 con = duckdb.connect(str(self.path))
                 break
             except duckdb.Error as exc:
-                if not _is_lock_error(exc):
+                if isinstance(exc, duckdb.IOException) and not (
+                        _is_lock_error(exc) or looks_damaged(exc)):
                     raise LoupeError(
                         f"Cannot open the run history {self.path}: {exc}",
-                        "check the file is a Loupe DuckDB file and the folder is writable.",
+                        "check that LOUPE_HOME and the file are readable and writable.",
                     ) from exc
+                if not _is_lock_error(exc):
+                    raise damaged_error(self.path, exc) from exc
                 if time.monotonic() > deadline:
                     raise LoupeError(
                         f"The run history {self.path} stayed locked by another process for "
@@ -93,12 +104,16 @@ class RunStore:
                 delay = min(delay * 2, 0.2)
         try:
             yield con
-        except duckdb.IOException as exc:  # a full disk or a folder that turned read-only
-            raise LoupeError(
-                f"Cannot write the run history {self.path}: {exc}",
-                "free disk space (or make LOUPE_HOME writable) and try again; an interrupted run "
-                "continues with `loupe resume RUN_ID`.",
-            ) from exc
+        except duckdb.Error as exc:
+            if looks_damaged(exc):  # a bad block found while reading: the file, not the query
+                raise damaged_error(self.path, exc) from exc
+            if isinstance(exc, duckdb.IOException):  # a full disk or a folder turned read-only
+                raise LoupeError(
+                    f"Cannot write the run history {self.path}: {exc}",
+                    "free disk space (or make LOUPE_HOME writable) and try again; an interrupted "
+                    "run continues with `loupe resume RUN_ID`.",
+                ) from exc
+            raise
         finally:
             con.close()
 
@@ -121,13 +136,22 @@ class RunStore:
         )
         return run_id
 
-    def start_run(self, run_id: str, device: str, precision: str, fingerprint: str = "") -> None:
-        self._execute(
-            "UPDATE runs SET status='running', started_at=?, device=?, precision=?, pid=?, host=?,"
-            " heartbeat_at=?, error=NULL, finished_at=NULL,"
-            " dataset_fingerprint=coalesce(nullif(?, ''), dataset_fingerprint) WHERE id=?",
-            [_now(), device, precision, os.getpid(), socket.gethostname(), _now(), fingerprint, run_id],
-        )
+    def start_run(self, run_id: str, device: str, precision: str, fingerprint: str = "") -> bool:
+        """Mark the run running in this process; False when the run no longer exists (deleted)."""
+        with self.connect() as con:
+            rows = con.execute(
+                "UPDATE runs SET status='running', started_at=?, device=?, precision=?, pid=?,"
+                " host=?, heartbeat_at=?, error=NULL, finished_at=NULL,"
+                " dataset_fingerprint=coalesce(nullif(?, ''), dataset_fingerprint) WHERE id=?"
+                " RETURNING id",
+                [_now(), device, precision, os.getpid(), socket.gethostname(), _now(), fingerprint,
+                 run_id],
+            ).fetchall()
+        return bool(rows)
+
+    def run_exists(self, run_id: str) -> bool:
+        with self.connect() as con:
+            return con.execute("SELECT 1 FROM runs WHERE id=?", [run_id]).fetchone() is not None
 
     def finish_run(self, run_id: str, metrics: dict[str, Any], status: str = "completed") -> None:
         self._execute(
@@ -151,11 +175,11 @@ class RunStore:
         )
 
     def heartbeat(self, run_id: str) -> bool:
-        """Mark the run alive; returns True when someone asked for it to be cancelled."""
+        """Mark the run alive; True when it should stop: cancel requested, or the run deleted."""
         with self.connect() as con:
             con.execute("UPDATE runs SET heartbeat_at=? WHERE id=?", [_now(), run_id])
             row = con.execute("SELECT cancel_requested FROM runs WHERE id=?", [run_id]).fetchone()
-        return bool(row and row[0])
+        return row is None or bool(row[0])
 
     def request_cancel(self, run_id: str) -> None:
         self._execute("UPDATE runs SET cancel_requested=true WHERE id=?", [run_id])
@@ -206,9 +230,10 @@ class RunStore:
             {"run_id": run_id, "name": list(figures), "value": [float(v) for v in figures.values()],
              "time": now}
         )
-        with self.connect() as con:
+        with self.connect() as con:  # nothing is recorded for a run deleted meanwhile
             con.register("sys_batch", frame)
-            con.execute("INSERT INTO system_metrics SELECT run_id, name, value, time FROM sys_batch")
+            con.execute("INSERT INTO system_metrics SELECT run_id, name, value, time FROM sys_batch"
+                        " WHERE EXISTS (SELECT 1 FROM runs WHERE id=?)", [run_id])
             con.unregister("sys_batch")
 
     def system(self, run_id: str) -> dict[str, float]:
@@ -253,12 +278,19 @@ class RunStore:
         return int(self._frame("SELECT count(*) AS n FROM metrics WHERE run_id=?", [run_id])["n"][0])
 
     # --- queries --------------------------------------------------------------------------
+    def resolve_id(self, ref: str) -> str:
+        """The run id that ``ref`` names: the exact id or a unique literal prefix (core.store.ids)."""
+        def query(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+            with self.connect() as con:
+                return con.execute(sql, list(params)).fetchall()
+
+        return resolve_run_id(ref, query)
+
     def get_run(self, run_id: str) -> dict[str, Any]:
+        """One run by id or unique prefix (see ``resolve_id``)."""
+        run_id = self.resolve_id(run_id)
         frame = self._frame(f"SELECT {RUN_COLUMNS} FROM runs WHERE id=?", [run_id])
-        if frame.empty:
-            matches = self._frame("SELECT id FROM runs WHERE id LIKE ? LIMIT 2", [run_id + "%"])
-            if len(matches) == 1:
-                return self.get_run(matches["id"][0])
+        if frame.empty:  # deleted between the two reads
             raise LoupeError(f"No run with id '{run_id}'.", "list runs with `loupe runs`.")
         row = frame.iloc[0].to_dict()
         row["config"] = json.loads(row.pop("config_json"))
@@ -312,9 +344,11 @@ class RunStore:
         if tag:
             clauses.append("list_contains(tags, ?)")
             params.append(tag)
-        if text:
-            clauses.append("(name ILIKE ? OR notes ILIKE ? OR id ILIKE ?)")
-            params += [f"%{text}%"] * 3
+        if text:  # the search text is literal: % and _ are escaped, not wildcards
+            clauses.append("(name ILIKE ? ESCAPE '\\' OR notes ILIKE ? ESCAPE '\\'"
+                           " OR id ILIKE ? ESCAPE '\\')")
+            literal = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params += [f"%{literal}%"] * 3
         return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
 
     # --- editing --------------------------------------------------------------------------
@@ -331,7 +365,21 @@ class RunStore:
         self._execute("UPDATE runs SET notes=? WHERE id=?", [notes, run_id])
 
     def delete_run(self, run_id: str) -> None:
-        """Remove the run, its metrics, artifacts, cached explanations and its folder."""
+        """Remove the run, its metrics, artifacts, cached explanations and its folder.
+
+        A queued or running run is refused: its trainer would go on writing. Cancel it first
+        (``loupe cancel``); the trainer also stops by itself when it finds its run gone.
+        """
+        check_run_id(run_id)
+        self.recover_interrupted()  # a 'running' run whose process died is not active
+        row = self._frame("SELECT status FROM runs WHERE id=?", [run_id])
+        if not row.empty and row["status"][0] in ACTIVE:
+            raise LoupeError(
+                f"Run {run_id} is {row['status'][0]}: deleting it now would leave its trainer "
+                "writing into a deleted run.",
+                f"stop it first with `loupe cancel {run_id}` (or Cancel on the Train page), wait "
+                "until its status is 'cancelled', then delete it.",
+            )
         with self.connect() as con:
             con.execute("BEGIN TRANSACTION")
             for table in ("metrics", "artifacts", "system_metrics", "explanations"):
@@ -342,7 +390,8 @@ class RunStore:
 
     # --- artifacts ------------------------------------------------------------------------
     def run_dir(self, run_id: str, create: bool = True) -> Path:
-        path = self.runs_root / run_id
+        """``LOUPE_HOME/runs/<id>``; the id is checked first, so no path can leave ``runs/``."""
+        path = self.runs_root / check_run_id(run_id)
         if create:
             path.mkdir(parents=True, exist_ok=True)
         return path
@@ -356,13 +405,15 @@ class RunStore:
             with open(file, "rb") as handle:
                 for chunk in iter(lambda h=handle: h.read(1 << 20), b""):
                     digest.update(chunk)
-        self._execute(
-            "DELETE FROM artifacts WHERE run_id=? AND kind=?", [run_id, kind]
-        )
-        self._execute(
-            "INSERT INTO artifacts VALUES (?, ?, ?, ?, ?, ?)",
-            [run_id, kind, str(path), size, digest.hexdigest(), _now()],
-        )
+        with self.connect() as con:  # one transaction; nothing is recorded for a deleted run
+            con.execute("BEGIN TRANSACTION")
+            con.execute("DELETE FROM artifacts WHERE run_id=? AND kind=?", [run_id, kind])
+            con.execute(
+                "INSERT INTO artifacts SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS"
+                " (SELECT 1 FROM runs WHERE id=?)",
+                [run_id, kind, str(path), size, digest.hexdigest(), _now(), run_id],
+            )
+            con.execute("COMMIT")
 
     def artifacts(self, run_id: str) -> pd.DataFrame:
         return self._frame(
