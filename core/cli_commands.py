@@ -121,6 +121,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     else:
         raise LoupeError("Nothing to predict.", "pass --data FILE (or --text for a text run).")
     result = predictor.predict(inputs)
+    for notice in result.attrs.get("notices", []):  # e.g. values that are not numbers
+        print(f"note: {notice}", file=sys.stderr)
     if args.out:
         write_frame(result, Path(args.out))
         print(f"wrote {len(result):,} predictions to {args.out}")

@@ -28,11 +28,12 @@ def looks_damaged(exc: BaseException) -> bool:
     return isinstance(exc, DAMAGE_TYPES) or any(word in text for word in DAMAGE_WORDS)
 
 
-def damaged_error(path: Path, exc: BaseException) -> LoupeError:
+def damaged_error(path: Path, exc: BaseException, verb: str = "open") -> LoupeError:
     """The message for a run history that DuckDB could not open, migrate or read."""
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return LoupeError(
-        f"The run history {path} is damaged or unreadable ({type(exc).__name__}: {detail[:300]}).",
+        f"Cannot {verb} the run history {path}: it is damaged or not a Loupe DuckDB file "
+        f"({type(exc).__name__}: {detail[:300]}).",
         f"stop other Loupe processes, then run `loupe doctor --repair`: it moves the damaged file "
         f"aside as {path.name}.corrupt-<time> (kept, nothing is deleted), copies every readable "
         f"row into a fresh history and keeps the run folders. Or restore {path.name} from a backup.",

@@ -106,7 +106,7 @@ class RunStore:
             yield con
         except duckdb.Error as exc:
             if looks_damaged(exc):  # a bad block found while reading: the file, not the query
-                raise damaged_error(self.path, exc) from exc
+                raise damaged_error(self.path, exc, "read") from exc
             if isinstance(exc, duckdb.IOException):  # a full disk or a folder turned read-only
                 raise LoupeError(
                     f"Cannot write the run history {self.path}: {exc}",
