@@ -135,9 +135,12 @@ def unreadable_notice(col: str, bad: np.ndarray, outcome: str, first_line: int =
     """One notice naming the column, how many values are not numbers, the first rows (file
     lines when ``first_line`` is 2, the header being line 1) and what became of them."""
     rows = ", ".join(str(int(i) + first_line) for i in np.flatnonzero(bad)[:5])
-    share = "every one of its" if bad.all() else f"{int(bad.sum()):,} of {len(bad):,}"
     where = "file lines" if first_line == 2 else "rows"
-    return f"Column '{col}': {share} values are not numbers (e.g. {where} {rows}); {outcome}."
+    if bad.all():
+        return (f"Column '{col}': none of its {len(bad):,} values is a number (e.g. {where} "
+                f"{rows}); {outcome}.")
+    return (f"Column '{col}': {int(bad.sum()):,} of {len(bad):,} values are not numbers (e.g. "
+            f"{where} {rows}); {outcome}.")
 
 
 def mostly_numbers(series: pd.Series) -> bool:
