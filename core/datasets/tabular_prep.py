@@ -155,8 +155,8 @@ def split_columns(frame: pd.DataFrame, target: str) -> tuple[list[str], list[str
     """(numeric, categorical, ignored-with-reason) feature columns, target excluded.
 
     Text-like columns with many distinct values (ids, free text, names) are ignored rather than
-    exploded into thousands of one-hot features, and so are columns with one value in every row
-    (e.g. "abc" throughout): they carry nothing to learn from.
+    exploded into thousands of one-hot features, and so are text columns with one value in every
+    row (e.g. "abc" throughout): they carry nothing to learn from.
     """
     numeric, categorical, ignored = [], [], []
     for col in frame.columns:
@@ -166,12 +166,12 @@ def split_columns(frame: pd.DataFrame, target: str) -> tuple[list[str], list[str
         if series.isna().all():
             ignored.append(f"'{col}' is empty in every row")
             continue
-        distinct = series.nunique(dropna=True)
-        if distinct == 1 and series.notna().all():
-            ignored.append(f"'{col}' holds the same value in every row (nothing to learn from)")
-            continue
         if numeric_or_none(series) is not None:
             numeric.append(col)
+            continue
+        distinct = series.nunique(dropna=True)
+        if distinct == 1 and series.notna().all():  # e.g. "abc" in every row of a number column
+            ignored.append(f"'{col}' holds the same text in every row (nothing to learn from)")
             continue
         if distinct <= MAX_CATEGORIES or distinct <= 0.05 * len(series):
             categorical.append(col)

@@ -45,7 +45,7 @@ def test_training_names_unreadable_values_and_counts_unusable_columns(tmp_path: 
     result = train(_config(path), store)
     notes = "\n".join(result.report["notices"])
     assert "Column 'sqft': 2 of 200 values are not numbers (e.g. file lines 5, 52)" in notes, notes
-    assert "'floor' holds the same value in every row" in notes, notes
+    assert "'floor' holds the same text in every row" in notes, notes
     assert "Column 'year': 67 of 200 values are not numbers" in notes, notes
     assert result.report["unusable_columns"] >= 1
     assert result.report["unreadable_values"] == {"sqft": 2}
