@@ -35,6 +35,7 @@ from core.config import RunConfig
 from core.errors import LoupeError
 from core.runtime import Runtime, build_runtime, seed_everything
 from core.store import MetricLogger, RunStore
+from core.store.guards import check_reuse
 from core.store.ids import check_run_id
 from core.tasks import PreparedData, Task, get_task
 
@@ -72,34 +73,6 @@ class Cancelled(Exception):
 
 class RunDeleted(Cancelled):
     """Raised inside the loop when the run's row is gone (deleted): stop, write nothing more."""
-
-
-REUSABLE = {False: ("queued",), True: ("interrupted", "cancelled", "failed")}
-
-
-def check_reuse(store: RunStore, run_id: str, resume: bool) -> None:
-    """Training into an existing run: only a queued run (the job runner's), or a resume of a run
-    that stopped early. Never a completed or still-active run: that would replace its model."""
-    check_run_id(run_id)
-    run = store.get_run(run_id)
-    status = run["status"]
-    if status in REUSABLE[resume]:
-        return
-    if resume and status == "completed":
-        raise LoupeError(
-            f"Run {run_id} has already completed: resuming it would train again and replace its "
-            "model.",
-            f"start a new training instead (its settings are in `loupe show {run_id}`).",
-        )
-    if resume:
-        raise LoupeError(f"Run {run_id} is {status}: only an interrupted, cancelled or failed run "
-                         "can be resumed.",
-                         f"wait for it to finish, or `loupe cancel {run_id}` first.")
-    raise LoupeError(
-        f"Run {run_id} is {status}: --run-id only starts a run queued by the job runner; it never "
-        "trains into another run.",
-        "start a new training without --run-id.",
-    )
 
 
 Callback = Callable[[Progress], None]

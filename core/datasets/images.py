@@ -259,6 +259,34 @@ def no_usable_images_error(root: Path, report: IngestionReport) -> LoupeError:
     )
 
 
+# --- prediction inputs --------------------------------------------------------------------
+def input_files(root: Path) -> list[Path]:
+    """Image files under ``root`` plus the symbolic links met on the way (not entered)."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):  # followlinks=False
+        here = Path(dirpath)
+        for name in list(dirnames):
+            if (here / name).is_symlink():
+                dirnames.remove(name)
+                found.append(here / name)
+        found += [here / n for n in filenames if (here / n).suffix.lower() in IMAGE_SUFFIXES]
+    return found
+
+
+def display_names(items: list[Any]) -> list[str]:
+    """Paths by their place relative to the folder they share (``circle/1.png`` and
+    ``square/1.png`` stay apart); other inputs by position. Masked: names are user text."""
+    paths = [Path(i) for i in items if isinstance(i, (str, Path))]
+    base = Path(os.path.commonpath([p.parent for p in paths])) if paths else None
+    names = []
+    for index, item in enumerate(items):
+        if isinstance(item, (str, Path)) and base is not None:
+            names.append(masked(Path(item).relative_to(base).as_posix()))
+        else:
+            names.append(f"image {index + 1}")
+    return names
+
+
 # --- loading ------------------------------------------------------------------------------
 @dataclass
 class LoadedImages:

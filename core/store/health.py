@@ -1,11 +1,12 @@
-"""How a damaged run history is reported: one LoupeError naming the file and the recovery step.
-
-Kept apart from ``runs.py`` so every place that opens the file (the store, the doctor) words it
-the same way.
+"""Health of the run history and of trainer processes: how a damaged file is reported (one
+LoupeError naming the file and the recovery step, worded the same by the store and the doctor),
+what a lock error looks like, and whether a trainer process is still alive.
 """
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 import duckdb
@@ -38,3 +39,25 @@ def damaged_error(path: Path, exc: BaseException, verb: str = "open") -> LoupeEr
         f"aside as {path.name}.corrupt-<time> (kept, nothing is deleted), copies every readable "
         f"row into a fresh history and keeps the run folders. Or restore {path.name} from a backup.",
     )
+
+
+def is_lock_error(exc: Exception) -> bool:
+    if looks_damaged(exc):  # "checksum … in block at location …" mentions a block, not a lock
+        return False
+    text = str(exc).lower()
+    return bool(re.search(r"\block\b", text)) or "conflicting" in text or "being used by another" in text
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child (killed but not yet reaped) still answers kill(pid, 0).
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True

@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import random
-import re
 import shutil
 import socket
 import time
@@ -32,12 +31,12 @@ import pandas as pd
 from core.config import RunConfig
 from core.errors import LoupeError
 from core.paths import loupe_home
-from core.store.health import damaged_error, looks_damaged
+from core.store.guards import ACTIVE, check_deletable
+from core.store.health import damaged_error, is_lock_error, looks_damaged, pid_alive
 from core.store.ids import check_run_id, resolve_run_id
 from core.store.schema import migrate
 
 STATUSES = ("queued", "running", "completed", "failed", "interrupted", "cancelled")
-ACTIVE = ("queued", "running")
 RUN_COLUMNS = (
     "id, task, name, status, created_at, started_at, finished_at, config_json, dataset_fingerprint,"
     " device, precision, metrics_json, tags, notes, error, pid, host, heartbeat_at"
@@ -47,13 +46,6 @@ _MIGRATED: set[str] = set()
 
 def _now() -> datetime:
     return datetime.now()
-
-
-def _is_lock_error(exc: Exception) -> bool:
-    if looks_damaged(exc):  # "checksum … in block at location …" mentions a block, not a lock
-        return False
-    text = str(exc).lower()
-    return bool(re.search(r"\block\b", text)) or "conflicting" in text or "being used by another" in text
 
 
 class RunStore:
@@ -86,12 +78,12 @@ class RunStore:
                 break
             except duckdb.Error as exc:
                 if isinstance(exc, duckdb.IOException) and not (
-                        _is_lock_error(exc) or looks_damaged(exc)):
+                        is_lock_error(exc) or looks_damaged(exc)):
                     raise LoupeError(
                         f"Cannot open the run history {self.path}: {exc}",
                         "check that LOUPE_HOME and the file are readable and writable.",
                     ) from exc
-                if not _is_lock_error(exc):
+                if not is_lock_error(exc):
                     raise damaged_error(self.path, exc) from exc
                 if time.monotonic() > deadline:
                     raise LoupeError(
@@ -201,7 +193,7 @@ class RunStore:
         here = socket.gethostname()
         for row in rows:
             if row.host == here:
-                gone = bool(row.pid) and not _pid_alive(int(row.pid))
+                gone = bool(row.pid) and not pid_alive(int(row.pid))
             else:
                 beat = row.heartbeat_at
                 gone = beat is not None and (_now() - beat).total_seconds() > stale_after
@@ -370,16 +362,7 @@ class RunStore:
         A queued or running run is refused: its trainer would go on writing. Cancel it first
         (``loupe cancel``); the trainer also stops by itself when it finds its run gone.
         """
-        check_run_id(run_id)
-        self.recover_interrupted()  # a 'running' run whose process died is not active
-        row = self._frame("SELECT status FROM runs WHERE id=?", [run_id])
-        if not row.empty and row["status"][0] in ACTIVE:
-            raise LoupeError(
-                f"Run {run_id} is {row['status'][0]}: deleting it now would leave its trainer "
-                "writing into a deleted run.",
-                f"stop it first with `loupe cancel {run_id}` (or Cancel on the Train page), wait "
-                "until its status is 'cancelled', then delete it.",
-            )
+        check_deletable(self, run_id)
         with self.connect() as con:
             con.execute("BEGIN TRANSACTION")
             for table in ("metrics", "artifacts", "system_metrics", "explanations"):
@@ -428,18 +411,3 @@ class RunStore:
                 "pick a run that completed training (status 'completed').",
             )
         return Path(frame["path"][0])
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie child (killed but not yet reaped) still answers kill(pid, 0).
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True

@@ -11,7 +11,6 @@ predicts exactly what the run validated.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,7 +26,7 @@ from torch import nn
 
 from core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from core.datasets import image_samples
-from core.datasets.image_dataset import ImageDataset, collate_images, masked, worst_images
+from core.datasets.image_dataset import ImageDataset, collate_images, worst_images
 from core.datasets.image_transforms import (
     IMAGE_SUFFIXES,
     ImageProblem,
@@ -36,7 +35,13 @@ from core.datasets.image_transforms import (
     eval_tensor,
 )
 from core.datasets.image_zip import is_zip, safe_extract
-from core.datasets.images import LINK_REASON, LoadedImages, load_folder
+from core.datasets.images import (
+    LINK_REASON,
+    LoadedImages,
+    display_names,
+    input_files,
+    load_folder,
+)
 from core.errors import LoupeError, suggest
 from core.evaluate import classification_metrics, confusion, per_class_table
 from core.models import image_models as im
@@ -339,7 +344,7 @@ class ImagePredictor(Predictor):
     def predict(self, inputs: Any, batch_size: int = 64) -> pd.DataFrame:
         """Unreadable items get a row with no prediction and an ``error`` saying why."""
         items = _as_items(inputs)
-        names = _display_names(items)
+        names = display_names(items)
         arrays, errors = [], []
         for item in items:
             if isinstance(item, (str, Path)) and Path(item).is_symlink():
@@ -386,38 +391,11 @@ class ImagePredictor(Predictor):
             path = safe_extract(path, loupe_home() / "inputs")
         if path.is_file():
             return [path]
-        files = sorted(p for p in _walk(path) if not _hidden(p, path))
+        files = sorted(p for p in input_files(path) if not _hidden(p, path))
         if not files:
             raise LoupeError(f"No images found in {path}.",
                              "add JPEG, PNG, WebP, BMP or GIF files.")
         return files
-
-
-def _walk(root: Path) -> list[Path]:
-    """Image files under ``root`` plus the symbolic links met on the way (not entered)."""
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):  # followlinks=False
-        here = Path(dirpath)
-        for name in list(dirnames):
-            if (here / name).is_symlink():
-                dirnames.remove(name)
-                found.append(here / name)
-        found += [here / n for n in filenames if (here / n).suffix.lower() in IMAGE_SUFFIXES]
-    return found
-
-
-def _display_names(items: list[Any]) -> list[str]:
-    """Paths by their place relative to the folder they share (``circle/1.png`` and
-    ``square/1.png`` stay apart); other inputs by position. Masked: names are user text."""
-    paths = [Path(i) for i in items if isinstance(i, (str, Path))]
-    base = Path(os.path.commonpath([p.parent for p in paths])) if paths else None
-    names = []
-    for index, item in enumerate(items):
-        if isinstance(item, (str, Path)) and base is not None:
-            names.append(masked(Path(item).relative_to(base).as_posix()))
-        else:
-            names.append(f"image {index + 1}")
-    return names
 
 
 def _hidden(path: Path, root: Path) -> bool:

@@ -18,7 +18,7 @@ import pytest
 
 from core.jobs import start_job
 from core.store import RunStore
-from core.store.runs import _pid_alive
+from core.store.health import pid_alive
 from core.tasks import get_task
 from tests.hostile.conftest import assert_clear, cli
 
@@ -73,7 +73,7 @@ def test_delete_refuses_active_runs_and_a_trainer_never_recreates_a_deleted_run(
             con.execute(f"DELETE FROM {table} WHERE run_id=?", [running])
         con.execute("DELETE FROM runs WHERE id=?", [running])
     shutil.rmtree(loupe_home / "runs" / running)
-    _wait("the trainer to stop", lambda: not _pid_alive(pid))
+    _wait("the trainer to stop", lambda: not pid_alive(pid))
 
     assert not (loupe_home / "runs" / running).exists()
     assert _rows(store, running) == dict.fromkeys(ROW_TABLES, 0)
