@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 from core.errors import LoupeError
-from core.store.health import damaged_error
+from core.store.health import damaged_error, is_lock_error
 from core.store.ids import is_run_id
 from core.store.schema import migrate
 
@@ -53,7 +54,15 @@ class Repair:
 
 def read_all(path: Path) -> None:
     """Read every row of every table (so every block's checksum is verified); raises on damage."""
-    con = duckdb.connect(str(path), read_only=True)
+    deadline = time.monotonic() + 10.0
+    while True:  # Loupe's connections are short-lived: wait out another process's write
+        try:
+            con = duckdb.connect(str(path), read_only=True)
+            break
+        except duckdb.Error as exc:
+            if not is_lock_error(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
     try:
         names = {r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema='main'").fetchall()}
@@ -71,6 +80,10 @@ def check(path: Path) -> Check:
     try:
         read_all(path)
     except duckdb.Error as exc:
+        if is_lock_error(exc):  # in use, not damaged
+            raise LoupeError(f"The run history {path} is in use by another process.",
+                             "stop the other Loupe processes (dashboard, trainings), then run "
+                             "`loupe doctor` again.") from exc
         result.problem = str(damaged_error(path, exc))
         return result
     from core.store.runs import RunStore
