@@ -304,8 +304,18 @@ class _Loop:
         return False
 
     def _ensure_run(self) -> None:
-        """Before writing files: stop if the run was deleted (never re-create its folder)."""
-        if self.store is not None and not self.store.run_exists(self.run_id):
+        """Before writing files: stop if the run was deleted (never re-create its folder).
+
+        With several processes the others wait at the next barrier, so the main one stops
+        writing instead and the next cancel check (heartbeat: run gone) stops them all."""
+        if self.writer and not self.store.run_exists(self.run_id):
+            if self.rt.num_processes == 1:
+                raise RunDeleted()
+            self.writer = False
+
+    def _ensure_final(self) -> None:
+        """In ``_finish`` (the other processes are done): a deleted run stops here."""
+        if not self.store.run_exists(self.run_id):
             raise RunDeleted()
 
     def _check_cancel(self) -> None:
@@ -393,7 +403,7 @@ class _Loop:
             return TrainResult(self.run_id, "completed", {}, None, {})
         model = self.acc.unwrap_model(self.model)
         model_dir = self.run_dir / "model"
-        self._ensure_run()
+        self._ensure_final()
         self.task.load_weights(model, model_dir)
         outputs, targets, final = {}, {}, {}
         for split in SPLITS:
@@ -406,7 +416,7 @@ class _Loop:
         final.update({k: float(v) for k, v in report.pop("extra_metrics", {}).items()})
         report["notices"] = list(self.data.notices)
         report["split_rows"] = {s: len(getattr(self.data, s)) for s in SPLITS}
-        self._ensure_run()
+        self._ensure_final()
         (self.run_dir / "report.json").write_text(json.dumps(report, default=_json_default))
         self.store.add_artifact(self.run_id, "model", model_dir)
         self.store.add_artifact(self.run_id, "report", self.run_dir / "report.json")
