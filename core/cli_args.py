@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from core.cli_doctor import add_doctor_parser
 from core.cli_explain import add_explain_parser
 from core.cli_export import add_export_parser
 
@@ -78,7 +79,8 @@ def add_all(sub: Any) -> None:
     c.add_argument("run_id")
 
     d = sub.add_parser("delete", help="delete a run with its metrics and artifacts")
-    d.add_argument("run_id")
+    d.add_argument("run_id", help="the run's id (or a unique prefix of 4+ characters); a queued "
+                                   "or running run must be cancelled first")
 
     tg = sub.add_parser("tag", help="set a run's tags")
     tg.add_argument("run_id")
@@ -102,3 +104,4 @@ def add_all(sub: Any) -> None:
 
     add_export_parser(sub)
     add_explain_parser(sub)
+    add_doctor_parser(sub)

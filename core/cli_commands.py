@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+import core.cli_doctor  # noqa: F401  (registers `doctor`)
 import core.cli_explain  # noqa: F401  (registers `explain`)
 from core.cli import command, emit, install_sigterm, progress_printer, read_config_file, wait_for_turn
 from core.cli_export import cmd_export
@@ -24,6 +25,7 @@ from core.output import (
     mask_message,
     mask_table,
     show_path,
+    term,
     write_table,
 )
 
@@ -130,7 +132,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
         inputs = predictor.load_inputs(Path(args.data))
     else:
         raise LoupeError("Nothing to predict.", "pass --data FILE (or --text for a text run).")
-    result = mask_table(predictor.predict(inputs))
+    result = predictor.predict(inputs)
+    for notice in result.attrs.get("notices", []):  # e.g. values that are not numbers
+        print(f"note: {term(mask_message(notice))}", file=sys.stderr)
+    result = mask_table(result)
     if out is not None:
         write_table(result, out, force=args.force, what="predictions table")
         print(f"wrote {len(result):,} predictions to {show_path(out)}")
@@ -207,8 +212,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_cancel(args: argparse.Namespace) -> int:
     from core.jobs import cancel_job
 
-    cancel_job(args.run_id)
-    print(f"asked run {args.run_id} to stop")
+    run_id = cancel_job(args.run_id)
+    print(f"asked run {run_id} to stop")
     return 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -41,14 +42,20 @@ def start_job(cfg: RunConfig, store: RunStore | None = None, fingerprint: str = 
     return run_id
 
 
-def cancel_job(run_id: str, store: RunStore | None = None) -> None:
-    """Ask the run to stop: the loop sees the flag within seconds; SIGTERM makes it sooner."""
+def cancel_job(run_id: str, store: RunStore | None = None) -> str:
+    """Ask the run to stop: the loop sees the flag within seconds; SIGTERM makes it sooner.
+
+    ``run_id`` may be a unique prefix; returns the full id."""
     store = store or RunStore()
+    run = store.get_run(run_id)
+    run_id = run["id"]
     store.request_cancel(run_id)
-    pid = store.get_run(run_id).get("pid")
+    here = run["status"] == "running" and run.get("host") == socket.gethostname()
+    pid = run.get("pid") if here else None  # never signal a stale pid another process reuses
     if pid:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(int(pid), signal.SIGTERM)
+    return run_id
 
 
 def read_log(run_id: str, store: RunStore | None = None, tail: int = 4000) -> str:

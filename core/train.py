@@ -11,6 +11,7 @@ import contextlib
 import errno
 import json
 import math
+import shutil
 import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
@@ -34,6 +35,8 @@ from core.config import RunConfig
 from core.errors import LoupeError
 from core.runtime import Runtime, build_runtime, seed_everything
 from core.store import MetricLogger, RunStore
+from core.store.guards import check_reuse
+from core.store.ids import check_run_id
 from core.tasks import PreparedData, Task, get_task
 
 SPLITS = ("train", "val", "test")
@@ -68,6 +71,10 @@ class Cancelled(Exception):
     """Raised inside the loop when a cancel was requested."""
 
 
+class RunDeleted(Cancelled):
+    """Raised inside the loop when the run's row is gone (deleted): stop, write nothing more."""
+
+
 Callback = Callable[[Progress], None]
 
 
@@ -79,7 +86,12 @@ def train(
     resume: bool = False,
     should_stop: Callable[[], bool] | None = None,
 ) -> TrainResult:
-    """Validate, create (or reuse) the run, fit, evaluate and save. Raises LoupeError on bad input."""
+    """Validate, create (or reuse) the run, fit, evaluate and save. Raises LoupeError on bad input.
+
+    ``run_id`` names an existing run to train into: a queued one (the job runner) or, with
+    ``resume``, one that stopped early (``check_reuse``)."""
+    if run_id is not None:
+        check_run_id(run_id)  # before anything: no path, no '..', nothing outside LOUPE_HOME
     task = get_task(cfg.task)
     data = task.load_data(cfg)  # validation first: a bad input never creates a run
     runtime = build_runtime(cfg.train.device, cfg.train.precision, cfg.train.seed,
@@ -88,18 +100,29 @@ def train(
     store = store if store is not None else (RunStore() if main else None)
     run_dir = None
     if main:
+        if run_id is not None:
+            check_reuse(store, run_id, resume)
         run_id = run_id or store.create_run(cfg, data.fingerprint)
-        store.start_run(run_id, runtime.describe(), runtime.precision, data.fingerprint)
+        if not store.start_run(run_id, runtime.describe(), runtime.precision, data.fingerprint):
+            raise LoupeError(f"Run {run_id} was deleted before it started.",
+                             "nothing to do; start a new training if you still want one.")
         run_dir = str(store.run_dir(run_id))
     run_id, run_dir = _broadcast(runtime, [run_id, run_dir])
     loop = _Loop(cfg, task, data, runtime, store if main else None, run_id, Path(run_dir),
                  callbacks, should_stop)
     try:
         result = loop.run(resume)
-    except Cancelled:
-        if main:
-            store.set_status(run_id, "cancelled")
-        return TrainResult(run_id, "cancelled", {}, None, {})
+        if main and not store.run_exists(run_id):
+            raise RunDeleted()  # deleted while the final files were written
+    except Cancelled as stop:
+        gone = main and (isinstance(stop, RunDeleted) or not store.run_exists(run_id))
+        if not gone:
+            if main:
+                store.set_status(run_id, "cancelled")
+            return TrainResult(run_id, "cancelled", {}, None, {})
+        loop.logger.discard()  # deleted under us: record nothing more, take back the folder
+        shutil.rmtree(run_dir, ignore_errors=True)
+        return TrainResult(run_id, "deleted", {}, None, {})
     except KeyboardInterrupt:
         if main:
             store.set_status(run_id, "interrupted", error="Stopped by the user (Ctrl-C).")
@@ -122,8 +145,10 @@ def train(
 def resume(run_id: str, store: RunStore | None = None, callbacks: Sequence[Callback] = ()) -> TrainResult:
     """Continue an interrupted or cancelled run from its last epoch checkpoint."""
     store = store or RunStore()
-    cfg = store.config(run_id)
-    return train(cfg, store, callbacks, run_id=store.get_run(run_id)["id"], resume=True)
+    store.recover_interrupted()  # a run whose process died is resumable, a live one is not
+    run_id = store.resolve_id(run_id)
+    check_reuse(store, run_id, resume=True)  # before loading data: refuse early
+    return train(store.config(run_id), store, callbacks, run_id=run_id, resume=True)
 
 
 _DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM}
@@ -278,6 +303,21 @@ class _Loop:
                 return True
         return False
 
+    def _ensure_run(self) -> None:
+        """Before writing files: stop if the run was deleted (never re-create its folder).
+
+        With several processes the others wait at the next barrier, so the main one stops
+        writing instead and the next cancel check (heartbeat: run gone) stops them all."""
+        if self.writer and not self.store.run_exists(self.run_id):
+            if self.rt.num_processes == 1:
+                raise RunDeleted()
+            self.writer = False
+
+    def _ensure_final(self) -> None:
+        """In ``_finish`` (the other processes are done): a deleted run stops here."""
+        if not self.store.run_exists(self.run_id):
+            raise RunDeleted()
+
     def _check_cancel(self) -> None:
         local = bool(self.should_stop and self.should_stop())
         if self.store is not None and self.logger.due():
@@ -311,6 +351,7 @@ class _Loop:
         t = self.cfg.train
         value = metrics[self.task.monitor]
         better = self._better(float(value), float(metrics["loss"]))
+        self._ensure_run()
         self.state.epoch = epoch + 1
         if better:
             self.state.best, self.state.best_loss = float(value), float(metrics["loss"])
@@ -362,6 +403,7 @@ class _Loop:
             return TrainResult(self.run_id, "completed", {}, None, {})
         model = self.acc.unwrap_model(self.model)
         model_dir = self.run_dir / "model"
+        self._ensure_final()
         self.task.load_weights(model, model_dir)
         outputs, targets, final = {}, {}, {}
         for split in SPLITS:
@@ -374,6 +416,7 @@ class _Loop:
         final.update({k: float(v) for k, v in report.pop("extra_metrics", {}).items()})
         report["notices"] = list(self.data.notices)
         report["split_rows"] = {s: len(getattr(self.data, s)) for s in SPLITS}
+        self._ensure_final()
         (self.run_dir / "report.json").write_text(json.dumps(report, default=_json_default))
         self.store.add_artifact(self.run_id, "model", model_dir)
         self.store.add_artifact(self.run_id, "report", self.run_dir / "report.json")

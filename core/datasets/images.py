@@ -12,7 +12,9 @@ Files in nested folders under a class count for that class. Every candidate file
 while loading (in a thread pool): that is what finds truncated, corrupt and disguised files up
 front, instead of crashing an epoch later, and the decoded pixels (at eval resolution) are kept
 in memory while they fit in ``CACHE_BUDGET_BYTES`` so later epochs never decode a JPEG again.
-Everything that is skipped is listed with its reason in the ingestion report.
+Everything that is skipped is listed with its reason in the ingestion report. Symbolic links
+inside the folder (to files or to folders) are never followed, here or at prediction time
+(``core.tasks.image``): each is listed as skipped, so a linked class folder cannot vanish unseen.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from core.errors import LoupeError
 CACHE_BUDGET_BYTES = 1 << 30  # decoded pixels kept in RAM, at eval resolution
 MIN_IMAGES_PER_CLASS = 5  # fewer is reported as too few to learn or evaluate reliably
 REPORT_LIST_CAP = 200  # per-file entries kept in the report (the counts are always complete)
+LINK_REASON = {False: "symbolic link (not followed)",
+               True: "symbolic link to a folder (not followed; its images are not used)"}
 SPLIT_DIRS = {"train": "train", "val": "val", "valid": "val", "validation": "val", "test": "test"}
 
 
@@ -53,11 +57,16 @@ class IngestionReport:
     classes: dict[str, int] = field(default_factory=dict)
     cached_images: int = 0
     cache_mb: float = 0.0
+    links_skipped: int = 0
 
     def skip(self, name: str, reason: str) -> None:
         self.skipped_count += 1
         if len(self.skipped) < REPORT_LIST_CAP:
             self.skipped.append({"file": masked(name), "reason": reason})
+
+    def skip_link(self, name: str, is_dir: bool) -> None:
+        self.links_skipped += 1
+        self.skip(name + ("/" if is_dir else ""), LINK_REASON[is_dir])
 
     def ignore(self, name: str) -> None:
         self.not_images_count += 1
@@ -101,7 +110,8 @@ def masked(name: str) -> str:
 
 
 def _reason_kind(reason: str) -> str:
-    for key in ("decompression bomb", "not an image", "truncated or corrupt", "unsupported"):
+    for key in ("decompression bomb", "not an image", "truncated or corrupt", "unsupported",
+                "symbolic link"):
         if key in reason:
             return key
     return "unreadable"
@@ -115,16 +125,31 @@ def _visible_dirs(folder: Path) -> list[Path]:
     )
 
 
-def _class_files(folder: Path) -> list[Path]:
-    """Files under a class folder, recursively, skipping hidden files and symlinks."""
+def _class_files(folder: Path, root: Path, report: IngestionReport) -> list[Path]:
+    """Files under a class folder, recursively, skipping hidden files; symlinks are reported."""
     out = []
-    for dirpath, dirnames, filenames in os.walk(folder):
+    for dirpath, dirnames, filenames in os.walk(folder):  # followlinks=False: links not entered
         dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__")))
+        for name in list(dirnames):
+            if (Path(dirpath) / name).is_symlink():
+                dirnames.remove(name)
+                report.skip_link(str((Path(dirpath) / name).relative_to(root)), is_dir=True)
         for name in sorted(filenames):
             path = Path(dirpath) / name
-            if not name.startswith(".") and not path.is_symlink():
+            if name.startswith("."):
+                continue
+            if path.is_symlink():
+                report.skip_link(str(path.relative_to(root)), is_dir=path.is_dir())
+            else:
                 out.append(path)
     return out
+
+
+def _report_links(folder: Path, root: Path, report: IngestionReport) -> None:
+    """Symbolic links directly in ``folder`` (a split or the root): listed, never followed."""
+    for path in sorted(folder.iterdir()):
+        if path.is_symlink() and not path.name.startswith("."):
+            report.skip_link(str(path.relative_to(root)), is_dir=path.is_dir())
 
 
 def find_layout(root: Path) -> tuple[dict[str, Path], str]:
@@ -151,13 +176,16 @@ def scan_folder(
     splits, layout = find_layout(root)
     report.layout = layout
     found: dict[str, dict[str, list[Path]]] = {}
+    for folder in sorted({root, *splits.values(), *(f.parent for f in splits.values())}):
+        if folder == root or root in folder.parents:
+            _report_links(folder, root, report)
     for split, folder in splits.items():
         for path in sorted(folder.iterdir()):
-            if path.is_file() and not path.name.startswith("."):
+            if path.is_file() and not path.is_symlink() and not path.name.startswith("."):
                 report.ignore(f"{path.relative_to(root)} (not inside a class folder)")
         for class_dir in _visible_dirs(folder):
             files = found.setdefault(split, {}).setdefault(class_dir.name, [])
-            for path in _class_files(class_dir):
+            for path in _class_files(class_dir, root, report):
                 if path.suffix.lower() in IMAGE_SUFFIXES:
                     files.append(path)
                 else:
@@ -231,6 +259,34 @@ def no_usable_images_error(root: Path, report: IngestionReport) -> LoupeError:
     )
 
 
+# --- prediction inputs --------------------------------------------------------------------
+def input_files(root: Path) -> list[Path]:
+    """Image files under ``root`` plus the symbolic links met on the way (not entered)."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):  # followlinks=False
+        here = Path(dirpath)
+        for name in list(dirnames):
+            if (here / name).is_symlink():
+                dirnames.remove(name)
+                found.append(here / name)
+        found += [here / n for n in filenames if (here / n).suffix.lower() in IMAGE_SUFFIXES]
+    return found
+
+
+def display_names(items: list[Any]) -> list[str]:
+    """Paths by their place relative to the folder they share (``circle/1.png`` and
+    ``square/1.png`` stay apart); other inputs by position. Masked: names are user text."""
+    paths = [Path(i) for i in items if isinstance(i, (str, Path))]
+    base = Path(os.path.commonpath([p.parent for p in paths])) if paths else None
+    names = []
+    for index, item in enumerate(items):
+        if isinstance(item, (str, Path)) and base is not None:
+            names.append(masked(Path(item).relative_to(base).as_posix()))
+        else:
+            names.append(f"image {index + 1}")
+    return names
+
+
 # --- loading ------------------------------------------------------------------------------
 @dataclass
 class LoadedImages:
@@ -262,7 +318,7 @@ def load_folder(
         for name in sorted(classes)
         for path in classes[name]
     ]
-    report.files_seen = len(entries)
+    report.files_seen = len(entries) + report.links_skipped
     if max_images and len(entries) > max_images:
         keep = np.random.default_rng(seed).choice(len(entries), max_images, replace=False)
         entries = [entries[i] for i in sorted(keep)]

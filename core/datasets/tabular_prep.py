@@ -78,6 +78,17 @@ class Preprocessor:
     def input_columns(self) -> list[str]:
         return self.numeric + self.categorical
 
+    def unreadable(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+        """Numeric input columns with values present but not numbers (or infinite): column ->
+        row mask. ``transform`` fills such cells with the training median; callers say so."""
+        found = {}
+        for col in self.numeric:
+            if col in frame.columns:
+                bad = unreadable_mask(frame[col])
+                if bad.any():
+                    found[col] = bad
+        return found
+
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
         missing = [c for c in self.input_columns if c not in frame.columns]
         if missing:
@@ -113,11 +124,39 @@ class Preprocessor:
         return cls(**raw)
 
 
+def unreadable_mask(values: pd.Series) -> np.ndarray:
+    """Rows holding a value that is not a number (``"abc"``) or is infinite; empty cells are
+    missing, not unreadable."""
+    parsed = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return values.notna().to_numpy() & ~np.isfinite(parsed)
+
+
+def unreadable_notice(col: str, bad: np.ndarray, outcome: str, first_line: int = 2) -> str:
+    """One notice naming the column, how many values are not numbers, the first rows (file
+    lines when ``first_line`` is 2, the header being line 1) and what became of them."""
+    rows = ", ".join(str(int(i) + first_line) for i in np.flatnonzero(bad)[:5])
+    where = "file lines" if first_line == 2 else "rows"
+    if bad.all():
+        return (f"Column '{col}': none of its {len(bad):,} values is a number (e.g. {where} "
+                f"{rows}); {outcome}.")
+    return (f"Column '{col}': {int(bad.sum()):,} of {len(bad):,} values are not numbers (e.g. "
+            f"{where} {rows}); {outcome}.")
+
+
+def mostly_numbers(series: pd.Series) -> bool:
+    """Half or more of the values are numbers, yet too few for a numeric column: likely numbers
+    with typos or placeholders ("abc", "n/a") that the user should hear about."""
+    present = int(series.notna().sum())
+    parsed = int(pd.to_numeric(series, errors="coerce").notna().sum())
+    return bool(present) and parsed >= 0.5 * present and numeric_or_none(series) is None
+
+
 def split_columns(frame: pd.DataFrame, target: str) -> tuple[list[str], list[str], list[str]]:
     """(numeric, categorical, ignored-with-reason) feature columns, target excluded.
 
     Text-like columns with many distinct values (ids, free text, names) are ignored rather than
-    exploded into thousands of one-hot features.
+    exploded into thousands of one-hot features, and so are text columns with one value in every
+    row (e.g. "abc" throughout): they carry nothing to learn from.
     """
     numeric, categorical, ignored = [], [], []
     for col in frame.columns:
@@ -131,6 +170,9 @@ def split_columns(frame: pd.DataFrame, target: str) -> tuple[list[str], list[str
             numeric.append(col)
             continue
         distinct = series.nunique(dropna=True)
+        if distinct == 1 and series.notna().all():  # e.g. "abc" in every row of a number column
+            ignored.append(f"'{col}' holds the same text in every row (nothing to learn from)")
+            continue
         if distinct <= MAX_CATEGORIES or distinct <= 0.05 * len(series):
             categorical.append(col)
         else:

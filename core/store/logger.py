@@ -46,6 +46,10 @@ class MetricLogger:
     def due(self) -> bool:
         return time.time() - self._last_flush >= self.flush_every
 
+    def discard(self) -> None:
+        """Drop buffered points unwritten (the run was deleted)."""
+        self._groups, self.pending = {}, 0
+
     def flush(self) -> int:
         self._last_flush = time.time()
         if self.store is None or not self.pending:
@@ -58,7 +62,8 @@ class MetricLogger:
             for table in tables:
                 con.register("metric_batch", table)
                 con.execute("INSERT INTO metrics SELECT ?, step, epoch, split, name, value, time"
-                            " FROM metric_batch", [self.run_id])
+                            " FROM metric_batch WHERE EXISTS (SELECT 1 FROM runs WHERE id=?)",
+                            [self.run_id, self.run_id])  # nothing for a deleted run
                 con.unregister("metric_batch")
             con.execute("COMMIT")
         self.rows_written += written

@@ -31,10 +31,12 @@ import pandas as pd
 from core.config import RunConfig
 from core.errors import LoupeError
 from core.paths import loupe_home
+from core.store.guards import ACTIVE, check_deletable
+from core.store.health import damaged_error, is_lock_error, looks_damaged, pid_alive
+from core.store.ids import check_run_id, resolve_run_id
 from core.store.schema import migrate
 
 STATUSES = ("queued", "running", "completed", "failed", "interrupted", "cancelled")
-ACTIVE = ("queued", "running")
 RUN_COLUMNS = (
     "id, task, name, status, created_at, started_at, finished_at, config_json, dataset_fingerprint,"
     " device, precision, metrics_json, tags, notes, error, pid, host, heartbeat_at"
@@ -59,11 +61,6 @@ def stored_config(cfg: RunConfig) -> RunConfig:
     return cfg.replace(name=_user_text(cfg.name), tags=[_user_text(t) for t in cfg.tags])
 
 
-def _is_lock_error(exc: Exception) -> bool:
-    text = str(exc).lower()
-    return "lock" in text or "conflicting" in text or "being used by another" in text
-
-
 class RunStore:
     """Runs, metrics, artifacts and system figures in one DuckDB file under LOUPE_HOME."""
 
@@ -76,7 +73,10 @@ class RunStore:
         self.lock_retries = 0  # how often this store had to wait for another process
         if str(self.path) not in _MIGRATED:
             with self.connect() as con:
-                migrate(con)
+                try:
+                    migrate(con)
+                except duckdb.Error as exc:  # any failure to read or update the schema
+                    raise damaged_error(self.path, exc) from exc
             _MIGRATED.add(str(self.path))
 
     # --- connections ----------------------------------------------------------------------
@@ -90,11 +90,14 @@ class RunStore:
                 con = duckdb.connect(str(self.path))
                 break
             except duckdb.Error as exc:
-                if not _is_lock_error(exc):
+                if isinstance(exc, duckdb.IOException) and not (
+                        is_lock_error(exc) or looks_damaged(exc)):
                     raise LoupeError(
                         f"Cannot open the run history {self.path}: {exc}",
-                        "check the file is a Loupe DuckDB file and the folder is writable.",
+                        "check that LOUPE_HOME and the file are readable and writable.",
                     ) from exc
+                if not is_lock_error(exc):
+                    raise damaged_error(self.path, exc) from exc
                 if time.monotonic() > deadline:
                     raise LoupeError(
                         f"The run history {self.path} stayed locked by another process for "
@@ -106,12 +109,16 @@ class RunStore:
                 delay = min(delay * 2, 0.2)
         try:
             yield con
-        except duckdb.IOException as exc:  # a full disk or a folder that turned read-only
-            raise LoupeError(
-                f"Cannot write the run history {self.path}: {exc}",
-                "free disk space (or make LOUPE_HOME writable) and try again; an interrupted run "
-                "continues with `loupe resume RUN_ID`.",
-            ) from exc
+        except duckdb.Error as exc:
+            if looks_damaged(exc):  # a bad block found while reading: the file, not the query
+                raise damaged_error(self.path, exc, "read") from exc
+            if isinstance(exc, duckdb.IOException):  # a full disk or a folder turned read-only
+                raise LoupeError(
+                    f"Cannot write the run history {self.path}: {exc}",
+                    "free disk space (or make LOUPE_HOME writable) and try again; an interrupted "
+                    "run continues with `loupe resume RUN_ID`.",
+                ) from exc
+            raise
         finally:
             con.close()
 
@@ -135,13 +142,22 @@ class RunStore:
         )
         return run_id
 
-    def start_run(self, run_id: str, device: str, precision: str, fingerprint: str = "") -> None:
-        self._execute(
-            "UPDATE runs SET status='running', started_at=?, device=?, precision=?, pid=?, host=?,"
-            " heartbeat_at=?, error=NULL, finished_at=NULL,"
-            " dataset_fingerprint=coalesce(nullif(?, ''), dataset_fingerprint) WHERE id=?",
-            [_now(), device, precision, os.getpid(), socket.gethostname(), _now(), fingerprint, run_id],
-        )
+    def start_run(self, run_id: str, device: str, precision: str, fingerprint: str = "") -> bool:
+        """Mark the run running in this process; False when the run no longer exists (deleted)."""
+        with self.connect() as con:
+            rows = con.execute(
+                "UPDATE runs SET status='running', started_at=?, device=?, precision=?, pid=?,"
+                " host=?, heartbeat_at=?, error=NULL, finished_at=NULL,"
+                " dataset_fingerprint=coalesce(nullif(?, ''), dataset_fingerprint) WHERE id=?"
+                " RETURNING id",
+                [_now(), device, precision, os.getpid(), socket.gethostname(), _now(), fingerprint,
+                 run_id],
+            ).fetchall()
+        return bool(rows)
+
+    def run_exists(self, run_id: str) -> bool:
+        with self.connect() as con:
+            return con.execute("SELECT 1 FROM runs WHERE id=?", [run_id]).fetchone() is not None
 
     def finish_run(self, run_id: str, metrics: dict[str, Any], status: str = "completed") -> None:
         self._execute(
@@ -165,11 +181,11 @@ class RunStore:
         )
 
     def heartbeat(self, run_id: str) -> bool:
-        """Mark the run alive; returns True when someone asked for it to be cancelled."""
+        """Mark the run alive; True when it should stop: cancel requested, or the run deleted."""
         with self.connect() as con:
             con.execute("UPDATE runs SET heartbeat_at=? WHERE id=?", [_now(), run_id])
             row = con.execute("SELECT cancel_requested FROM runs WHERE id=?", [run_id]).fetchone()
-        return bool(row and row[0])
+        return row is None or bool(row[0])
 
     def request_cancel(self, run_id: str) -> None:
         self._execute("UPDATE runs SET cancel_requested=true WHERE id=?", [run_id])
@@ -191,7 +207,7 @@ class RunStore:
         here = socket.gethostname()
         for row in rows:
             if row.host == here:
-                gone = bool(row.pid) and not _pid_alive(int(row.pid))
+                gone = bool(row.pid) and not pid_alive(int(row.pid))
             else:
                 beat = row.heartbeat_at
                 gone = beat is not None and (_now() - beat).total_seconds() > stale_after
@@ -220,9 +236,10 @@ class RunStore:
             {"run_id": run_id, "name": list(figures), "value": [float(v) for v in figures.values()],
              "time": now}
         )
-        with self.connect() as con:
+        with self.connect() as con:  # nothing is recorded for a run deleted meanwhile
             con.register("sys_batch", frame)
-            con.execute("INSERT INTO system_metrics SELECT run_id, name, value, time FROM sys_batch")
+            con.execute("INSERT INTO system_metrics SELECT run_id, name, value, time FROM sys_batch"
+                        " WHERE EXISTS (SELECT 1 FROM runs WHERE id=?)", [run_id])
             con.unregister("sys_batch")
 
     def system(self, run_id: str) -> dict[str, float]:
@@ -267,12 +284,19 @@ class RunStore:
         return int(self._frame("SELECT count(*) AS n FROM metrics WHERE run_id=?", [run_id])["n"][0])
 
     # --- queries --------------------------------------------------------------------------
+    def resolve_id(self, ref: str) -> str:
+        """The run id that ``ref`` names: the exact id or a unique literal prefix (core.store.ids)."""
+        def query(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+            with self.connect() as con:
+                return con.execute(sql, list(params)).fetchall()
+
+        return resolve_run_id(ref, query)
+
     def get_run(self, run_id: str) -> dict[str, Any]:
+        """One run by id or unique prefix (see ``resolve_id``)."""
+        run_id = self.resolve_id(run_id)
         frame = self._frame(f"SELECT {RUN_COLUMNS} FROM runs WHERE id=?", [run_id])
-        if frame.empty:
-            matches = self._frame("SELECT id FROM runs WHERE id LIKE ? LIMIT 2", [run_id + "%"])
-            if len(matches) == 1:
-                return self.get_run(matches["id"][0])
+        if frame.empty:  # deleted between the two reads
             raise LoupeError(f"No run with id '{run_id}'.", "list runs with `loupe runs`.")
         row = frame.iloc[0].to_dict()
         row["config"] = json.loads(row.pop("config_json"))
@@ -326,9 +350,11 @@ class RunStore:
         if tag:
             clauses.append("list_contains(tags, ?)")
             params.append(_user_text(tag))
-        if text:
-            clauses.append("(name ILIKE ? OR notes ILIKE ? OR id ILIKE ?)")
-            params += [f"%{text}%"] * 3
+        if text:  # the search text is literal: % and _ are escaped, not wildcards
+            clauses.append("(name ILIKE ? ESCAPE '\\' OR notes ILIKE ? ESCAPE '\\'"
+                           " OR id ILIKE ? ESCAPE '\\')")
+            literal = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params += [f"%{literal}%"] * 3
         return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
 
     # --- editing --------------------------------------------------------------------------
@@ -345,7 +371,12 @@ class RunStore:
         self._execute("UPDATE runs SET notes=? WHERE id=?", [_user_text(notes), run_id])
 
     def delete_run(self, run_id: str) -> None:
-        """Remove the run, its metrics, artifacts, cached explanations and its folder."""
+        """Remove the run, its metrics, artifacts, cached explanations and its folder.
+
+        A queued or running run is refused: its trainer would go on writing. Cancel it first
+        (``loupe cancel``); the trainer also stops by itself when it finds its run gone.
+        """
+        check_deletable(self, run_id)
         with self.connect() as con:
             con.execute("BEGIN TRANSACTION")
             for table in ("metrics", "artifacts", "system_metrics", "explanations"):
@@ -356,7 +387,8 @@ class RunStore:
 
     # --- artifacts ------------------------------------------------------------------------
     def run_dir(self, run_id: str, create: bool = True) -> Path:
-        path = self.runs_root / run_id
+        """``LOUPE_HOME/runs/<id>``; the id is checked first, so no path can leave ``runs/``."""
+        path = self.runs_root / check_run_id(run_id)
         if create:
             path.mkdir(parents=True, exist_ok=True)
         return path
@@ -370,13 +402,15 @@ class RunStore:
             with open(file, "rb") as handle:
                 for chunk in iter(lambda h=handle: h.read(1 << 20), b""):
                     digest.update(chunk)
-        self._execute(
-            "DELETE FROM artifacts WHERE run_id=? AND kind=?", [run_id, kind]
-        )
-        self._execute(
-            "INSERT INTO artifacts VALUES (?, ?, ?, ?, ?, ?)",
-            [run_id, kind, str(path), size, digest.hexdigest(), _now()],
-        )
+        with self.connect() as con:  # one transaction; nothing is recorded for a deleted run
+            con.execute("BEGIN TRANSACTION")
+            con.execute("DELETE FROM artifacts WHERE run_id=? AND kind=?", [run_id, kind])
+            con.execute(
+                "INSERT INTO artifacts SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS"
+                " (SELECT 1 FROM runs WHERE id=?)",
+                [run_id, kind, str(path), size, digest.hexdigest(), _now(), run_id],
+            )
+            con.execute("COMMIT")
 
     def artifacts(self, run_id: str) -> pd.DataFrame:
         return self._frame(
@@ -391,18 +425,3 @@ class RunStore:
                 "pick a run that completed training (status 'completed').",
             )
         return Path(frame["path"][0])
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie child (killed but not yet reaped) still answers kill(pid, 0).
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True

@@ -26,7 +26,7 @@ from torch import nn
 
 from core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from core.datasets import image_samples
-from core.datasets.image_dataset import ImageDataset, collate_images, masked, worst_images
+from core.datasets.image_dataset import ImageDataset, collate_images, worst_images
 from core.datasets.image_transforms import (
     IMAGE_SUFFIXES,
     ImageProblem,
@@ -35,7 +35,13 @@ from core.datasets.image_transforms import (
     eval_tensor,
 )
 from core.datasets.image_zip import is_zip, safe_extract
-from core.datasets.images import LoadedImages, load_folder
+from core.datasets.images import (
+    LINK_REASON,
+    LoadedImages,
+    display_names,
+    input_files,
+    load_folder,
+)
 from core.errors import LoupeError, suggest
 from core.evaluate import classification_metrics, confusion, per_class_table
 from core.models import image_models as im
@@ -338,10 +344,13 @@ class ImagePredictor(Predictor):
     def predict(self, inputs: Any, batch_size: int = 64) -> pd.DataFrame:
         """Unreadable items get a row with no prediction and an ``error`` saying why."""
         items = _as_items(inputs)
-        names, arrays, errors = [], [], []
-        for index, item in enumerate(items):
-            names.append(masked(Path(item).name) if isinstance(item, (str, Path))
-                         else f"image {index + 1}")
+        names = display_names(items)
+        arrays, errors = [], []
+        for item in items:
+            if isinstance(item, (str, Path)) and Path(item).is_symlink():
+                arrays.append(None)  # never followed, as at training (core.datasets.images)
+                errors.append(LINK_REASON[Path(item).is_dir()])
+                continue
             try:
                 source = np.ascontiguousarray(item) if isinstance(item, np.ndarray) else item
                 if isinstance(source, np.ndarray):
@@ -369,16 +378,20 @@ class ImagePredictor(Predictor):
         return frame
 
     def load_inputs(self, path: Path) -> list[Path]:
-        """An image file, a folder (searched recursively) or a zip (extracted safely)."""
+        """An image file, a folder (searched recursively) or a zip (extracted safely).
+
+        Symbolic links inside the folder are returned too but never followed: ``predict`` gives
+        each a row with the reason, as training lists them as skipped."""
         path = Path(path).expanduser()
         if not path.exists():
             raise LoupeError(f"{path} does not exist.", "give an image, a folder or a zip.")
+        if path.is_symlink():  # the path the user named is read; links inside it are not
+            path = path.resolve()
         if path.is_file() and is_zip(path):
             path = safe_extract(path, loupe_home() / "inputs")
         if path.is_file():
             return [path]
-        files = sorted(p for p in path.rglob("*") if p.is_file()
-                       and p.suffix.lower() in IMAGE_SUFFIXES and not _hidden(p, path))
+        files = sorted(p for p in input_files(path) if not _hidden(p, path))
         if not files:
             raise LoupeError(f"No images found in {path}.",
                              "add JPEG, PNG, WebP, BMP or GIF files.")

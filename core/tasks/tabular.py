@@ -21,7 +21,13 @@ from torch.utils.data import TensorDataset
 from core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from core.datasets.samples import TABULAR_SAMPLES, is_sample, load_tabular_sample
 from core.datasets.tables import Table, fingerprint_frame, numeric_or_none, read_table, sample_rows
-from core.datasets.tabular_prep import Preprocessor, split_columns
+from core.datasets.tabular_prep import (
+    Preprocessor,
+    mostly_numbers,
+    split_columns,
+    unreadable_mask,
+    unreadable_notice,
+)
 from core.errors import LoupeError, suggest
 from core.evaluate import downsample_indices, regression_metrics
 from core.models.mlp import MLP
@@ -110,6 +116,14 @@ class TabularTask(Task):
                              "for train/validation/test splits.", "add more rows.")
         numeric, categorical, ignored = split_columns(frame, target)
         notices += [f"Column {reason}: not used as a feature." for reason in ignored]
+        notices += [unreadable_notice(c, unreadable_mask(frame[c]), "so it is not read as numbers"
+                                      + (" but as text categories" if c in categorical else
+                                         " and not used"))
+                    for c in frame.columns if c != target and mostly_numbers(frame[c])]
+        unreadable = {c: unreadable_mask(frame[c]) for c in numeric}
+        unreadable = {c: bad for c, bad in unreadable.items() if bad.any()}
+        notices += [unreadable_notice(c, bad, "they were treated as missing and filled with the "
+                                      "training median") for c, bad in unreadable.items()]
         if not numeric and not categorical:
             raise LoupeError(f"{name} has no usable feature columns besides '{target}'.",
                              "add numeric or categorical columns to predict from.")
@@ -123,7 +137,9 @@ class TabularTask(Task):
             splits[split] = _Dataset(x, t)
         meta = {"preprocessing": prep.to_dict(), "feature_names": prep.feature_names,
                 "feature_sources": prep.feature_sources, "rows": len(frame),
-                "split_rows": {k: len(v) for k, v in idx.items()}}
+                "split_rows": {k: len(v) for k, v in idx.items()},
+                "unusable_columns": len(ignored),
+                "unreadable_values": {c: int(bad.sum()) for c, bad in unreadable.items()}}
         raw = {k: frame.iloc[v].reset_index(drop=True) for k, v in idx.items()}
         return PreparedData(splits["train"], splits["val"], splits["test"], meta,
                             table.fingerprint, notices=notices, raw=raw)
@@ -161,6 +177,8 @@ class TabularTask(Task):
         keep = downsample_indices(len(targets["test"]))
         true, pred = prep.unscale_target(targets["test"][keep]), prep.unscale_target(outputs["test"][keep])
         return {"kind": self.kind, "target": prep.target, "baselines": baselines,
+                "unusable_columns": data.meta.get("unusable_columns", 0),
+                "unreadable_values": data.meta.get("unreadable_values", {}),
                 "extra_metrics": extra,
                 "worst_val_rows": _worst_rows(prep.unscale_target(outputs["val"]),
                                               prep.unscale_target(targets["val"])),
@@ -232,7 +250,18 @@ class TabularPredictor(Predictor):
         if frame.empty:
             raise LoupeError("There are no rows to predict.", "give at least one row.")
         pred = self.predict_encoded(self.prep.transform(frame), batch_size)
-        return pd.DataFrame({"prediction": pred}, index=frame.index)
+        result = pd.DataFrame({"prediction": pred}, index=frame.index)
+        unreadable = self.prep.unreadable(frame)
+        if unreadable:  # say so, per row and overall: these predictions ignore those values
+            rows = [[c for c, bad in unreadable.items() if bad[i]] for i in range(len(frame))]
+            result["warning"] = ["; ".join(f"'{c}' is not a number (median used)" for c in cols)
+                                 or None for cols in rows]
+            result.attrs["notices"] = [
+                unreadable_notice(c, bad, f"they were filled with the training median "
+                                  f"({self.prep.medians[c]:.4g}), so those predictions ignore "
+                                  f"'{c}'", first_line=1)
+                for c, bad in unreadable.items()]
+        return result
 
     def load_inputs(self, path: Path) -> pd.DataFrame:
         return read_table(path, max_rows=None).frame

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core.output import csv_bytes, mask_table, md
+from core.output import csv_bytes, mask_message, mask_table, md
 from core.plots import format_number
 from core.privacy import mask_frame
 from dashboard.components.feedback import show_errors
@@ -36,9 +36,12 @@ def batch_predict(run_id: str, path: str, mtime: float) -> pd.DataFrame:
     predictor = get_predictor(run_id)
     inputs = predictor.load_inputs(Path(path))
     result = predictor.predict(inputs)
+    notes = list(result.attrs.get("notices", []))  # e.g. values that are not numbers
     if isinstance(inputs, pd.DataFrame):
         result = pd.concat([inputs.reset_index(drop=True), result.reset_index(drop=True)], axis=1)
-    return mask_table(mask_frame(result))
+    result = mask_table(mask_frame(result))
+    result.attrs["notices"] = notes
+    return result
 
 
 predictor = None
@@ -72,6 +75,8 @@ with batch:
             path = save_upload(upload.name, upload.getvalue())
             result = batch_predict(run_id, str(path), path.stat().st_mtime)
             st.success(f"{len(result):,} predictions.", icon=":material/check_circle:")
+            for note in result.attrs.get("notices", []):
+                st.warning(md(mask_message(note)), icon=":material/warning:")
             st.dataframe(result.head(PREVIEW_ROWS), hide_index=True, key="predict_batch_table")
             if len(result) > PREVIEW_ROWS:
                 st.caption(f"Showing the first {PREVIEW_ROWS} rows; the download has all of them.")
