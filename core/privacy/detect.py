@@ -84,7 +84,7 @@ def detect_text(text: str, entities: frozenset[str] | None = None) -> list[Findi
         if finder.needs(text):
             for start, end, conf in finder.find(text):
                 cands.append(Finding(finder.entity, start, end, round(min(conf, 1.0), 2)))
-    if (entities is None or PERSON in entities) and text != text.lower():
+    if entities is None or PERSON in entities:
         cands.extend(Finding(PERSON, s, e, c) for s, e, c in find_names(text))
     return _resolve(cands)
 
@@ -233,7 +233,17 @@ def detect_value(value: object, column: str = "") -> list[Finding]:
             text = text.zfill(5)  # leading zeros are lost when ZIPs are read as numbers
         return _cue_findings(text, cues) if _has_entity_cue(cues) else []
     text = str(value)
-    return _cue_findings(text, cues) or detect_text(text)
+    return _cue_findings(text, cues) or detect_text(text, _text_entities(cues))
+
+
+_NOT_PERSON = frozenset(ENTITIES) - {PERSON}
+
+
+def _text_entities(cues: ColumnCues) -> frozenset[str] | None:
+    """Entities to look for in a cell: no person names in a city, product or country column."""
+    if cues.person is None and (cues.quasi is not None or cues.tokens & NOT_PERSON_QUALIFIERS):
+        return _NOT_PERSON
+    return None
 
 
 def _has_entity_cue(cues: ColumnCues) -> bool:
