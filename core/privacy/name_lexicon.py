@@ -68,9 +68,13 @@ class NameLexicon:
 
     def __init__(self, packed: dict[str, int]):
         self._packed = packed
+        self.names: dict[str, Entry] = {k: self.get(k) for k, v in packed.items() if v >> 7}
 
     def __len__(self) -> int:
         return len(self._packed)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._packed
 
     def get(self, key: str) -> Entry:
         v = self._packed.get(key)
