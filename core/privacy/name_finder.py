@@ -50,6 +50,16 @@ NOT_SURNAMES = words(
     """
 )
 MAX_RUN = 5  # words in one name
+# Words that put a person right before them ("X said") or right after them ("call X"): with
+# one, a name word up to CUE_ZIPF, or a word that is no English word at all, is an anchor.
+AFTER_PERSON = words(
+    "said says signed asked asks called calls wrote writes replied replies confirmed confirms "
+    "told tells mentioned emailed phoned complained complains reported agreed refused wants "
+    "wanted promised explained insisted thinks thought noticed paid picked"
+)
+BEFORE_PERSON = words("call ask tell told thank thanks dear hi hello contact cc remind email "
+                      "phone ring text message inform notify")
+CUE_ZIPF = 4.5
 
 # Thresholds on the English Zipf frequency (wordfreq: 3 = once per million words), chosen on the
 # development list (tests/core/fixtures/dev_names.py) and never on the held-out list.
@@ -101,8 +111,8 @@ def _is_anchor(e: Entry, word: str, capital: bool, initial: bool) -> bool:
 
 
 # Per-word flags, computed once per lexicon word (the hot loop only tests bits).
-A_FLAT, A_INITIAL, A_CAPITAL, PAIR, JOIN_MIXED, JOIN_FLAT, GIVEN_BIT = 1, 2, 4, 8, 16, 32, 64
-UNKNOWN = JOIN_MIXED | JOIN_FLAT  # a word in neither list joins an anchor as a surname
+A_FLAT, A_INITIAL, A_CAPITAL, PAIR, JOIN_MIXED, JOIN_FLAT, GIVEN_BIT, CUE = 1, 2, 4, 8, 16, 32, 64, 128
+UNKNOWN = JOIN_MIXED | JOIN_FLAT | CUE  # in neither list: a surname beside an anchor or a cue
 
 
 def _flags(e: Entry, key: str) -> int:
@@ -116,6 +126,8 @@ def _flags(e: Entry, key: str) -> int:
             f |= A_CAPITAL
         if e.zipf < CAPITAL_ZIPF:
             f |= PAIR
+        if e.zipf < CUE_ZIPF and len(key) > 2:
+            f |= CUE
         if e.kinds & GIVEN:
             f |= GIVEN_BIT
     if key in NOT_SURNAMES:
@@ -178,7 +190,10 @@ def find_lexicon_names(text: str, first_names: frozenset[str] = frozenset()) -> 
         return
     keys = [w.lower() if w.isascii() else fold(w) for w in words]
     hits = [i for i, k in enumerate(keys)
-            if k in names or k in first_names or "-" in k or "'" in k]
+            if k in names or k in first_names or "-" in k or "'" in k
+            or k in AFTER_PERSON or k in BEFORE_PERSON]
+    hits = sorted({j for i in hits for j in (i - 1, i, i + 1) if 0 <= j < len(keys)}) \
+        if any(keys[i] in AFTER_PERSON or keys[i] in BEFORE_PERSON for i in hits) else hits
     if not hits:
         return
     offsets = list(accumulate(map(len, parts)))
@@ -204,6 +219,8 @@ def find_lexicon_names(text: str, first_names: frozenset[str] = frozenset()) -> 
                 anchors[i] = 1
         elif not found[i][2][0].isupper() and f & A_FLAT:
             anchors[i] = 1
+        if not anchors[i] and f & CUE and _cued(keys, gaps, i):
+            anchors[i] = 1
         if linked[i] and upper[i] and upper[i + 1]:
             g = flags[i + 1]
             if g < 0:
@@ -214,6 +231,13 @@ def find_lexicon_names(text: str, first_names: frozenset[str] = frozenset()) -> 
                 anchors[i] = anchors[i + 1] = 1  # "Maria Price"
     yield from _runs(found, keys, anchors, flags, linked, upper, mixed,
                      lambda i: _word_flags(lex, names, found[i][2], keys[i]))
+
+
+def _cued(keys: list[str], gaps: list[str], i: int) -> bool:
+    """A person cue word right before ("call X") or after ("X said") word ``i``."""
+    before = i > 0 and keys[i - 1] in BEFORE_PERSON and gaps[i] == " "
+    after = i + 1 < len(keys) and keys[i + 1] in AFTER_PERSON and gaps[i + 1] == " "
+    return before or after
 
 
 def _is_initial(gap: str) -> bool:
