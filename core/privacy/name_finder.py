@@ -50,6 +50,7 @@ NOT_SURNAMES = words(
     """
 )
 MAX_RUN = 5  # words in one name
+MAX_NAME_CHARS = 24  # longer unknown words are never taken for a surname
 # Words that put a person right before them ("X said") or right after them ("call X"): with
 # one, a name word up to CUE_ZIPF, or a word that is no English word at all, is an anchor.
 AFTER_PERSON = words(
@@ -169,7 +170,9 @@ def _other_flags(lex: NameLexicon, word: str, key: str) -> int:
         e = entry(lex, word)
         if e.is_name:
             return _flags(e, key.replace("-", "").replace("'", "")) | UNKNOWN
-    return _flags(lex.get(key), key) if key in lex else UNKNOWN
+    if key in lex:
+        return _flags(lex.get(key), key)
+    return UNKNOWN if 2 <= len(key) <= MAX_NAME_CHARS else 0  # not "xxxxxxxx…" junk
 
 
 def find_lexicon_names(text: str, first_names: frozenset[str] = frozenset()) -> Iterator[Span]:

@@ -73,9 +73,9 @@ def test_every_pattern_is_linear_on_adversarial_text(unit: str) -> None:
         text = _adversarial(unit, suffix)
         base = _baseline(text)
         for name, pattern in _patterns().items():
-            spent = _best(lambda p=pattern: sum(1 for _ in p.finditer(text)), repeats=1)
+            spent = _best(lambda p=pattern, t=text: sum(1 for _ in p.finditer(t)), repeats=1)
             if spent > PATTERN_BUDGET * base:  # measure again before blaming it: shared CPUs
-                spent = _best(lambda p=pattern: sum(1 for _ in p.finditer(text)))
+                spent = _best(lambda p=pattern, t=text: sum(1 for _ in p.finditer(t)))
             if spent > PATTERN_BUDGET * base:
                 slow.append(f"{name} on {unit!r}+{suffix!r}: {spent / base:.0f}x")
     assert not slow, slow
@@ -95,3 +95,34 @@ def test_old_quadratic_email_input_is_masked_correctly() -> None:
     text = "%" * 50_000 + "@"
     assert mask_text(text) == text  # no e-mail there, and it returns
     assert mask_text("%%x%y@example.com") == "<EMAIL>"
+
+
+# --- shorten before masking --------------------------------------------------------------------
+
+
+def test_mask_shortened_masks_an_entity_crossing_the_cut_whole() -> None:
+    from core.privacy import mask_shortened
+
+    text = "x" * 90 + " john.smith@example.com and more " + "y" * 1_000_000
+    out = mask_shortened(text, 100)
+    assert out == "x" * 90 + " <EMAIL>…"
+    assert "john" not in out and "example" not in out
+    assert mask_shortened("Refund for Mateus Kowalczyk, ok", 16) == "Refund for <PERSON>…"
+    assert mask_shortened("short", 100) == "short"
+
+
+def test_mask_shortened_reads_only_the_head_of_a_long_text() -> None:
+    from core.privacy import mask_shortened
+
+    head = "Call +44 20 7946 0958. "
+    text = head + "%" * 2_000_000 + "@x.com"
+    assert _best(lambda: mask_shortened(text, 300), repeats=1) < 50 * _baseline(text[:100_000])
+    assert mask_shortened(text, 30).startswith("Call <PHONE_NUMBER>. ")
+
+
+def test_worst_examples_are_shortened_before_masking() -> None:
+    from core.tasks.text import REPORT_TEXT_CHARS, _masked
+
+    text = "x" * (REPORT_TEXT_CHARS - 5) + " mateus.kowalczyk@example.com " + "z" * 10**6
+    out = _masked(text, REPORT_TEXT_CHARS)
+    assert "<EMAIL>" in out and "mateus" not in out and len(out) < REPORT_TEXT_CHARS + 40
