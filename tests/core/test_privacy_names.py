@@ -186,3 +186,29 @@ def test_lexicon_is_built_from_the_packages_and_cached(tmp_path, monkeypatch) ->
 def test_lowercase_text_is_scanned_for_names() -> None:
     assert [f.entity for f in detect_text("ask rasmus about it")] == ["PERSON"]
     assert lexicon() is not None
+
+
+def test_inspect_reports_the_person_share_of_a_note_column_honestly() -> None:
+    """The issue's 'PERSON 2%' for a column where most notes name someone."""
+    import pandas as pd
+
+    from core.privacy import DIRECT, format_inspection, inspect_frame
+
+    rng = random.Random(7)
+    names = [pair for pairs in HELDOUT_NAMES.values() for pair in pairs]
+    with_name = ("Refund approved for {f} {l} after review", "{f} said the parcel was damaged",
+                 "Call {f} at 555-201-{n:04d} about order {n}", "{l} wants a callback")
+    without = ("parcel left with the neighbour", "customer asked for an invoice copy")
+    notes, named = [], 0
+    for i in range(300):
+        first, last = rng.choice(names)
+        template = rng.choice(with_name + without)
+        named += template in with_name
+        notes.append(template.format(f=first, l=last, n=i))
+    report = inspect_frame(pd.DataFrame({"note": notes, "amount": range(300)}))
+    col = report.report.column("note")
+    share = next(s.cells for s in col.entities if s.entity == "PERSON") / col.values_scanned
+    truth = named / len(notes)
+    print(f"PERSON share {share:.0%}, true share {truth:.0%}")
+    assert col.role == DIRECT and abs(share - truth) <= 0.1
+    assert "PERSON" in format_inspection(report)
