@@ -175,65 +175,74 @@ def _other_flags(lex: NameLexicon, word: str, key: str) -> int:
     return UNKNOWN if 2 <= len(key) <= MAX_NAME_CHARS else 0  # not "xxxxxxxx…" junk
 
 
+def _capitalised(word: str) -> bool:
+    """"Maria", "McCarthy", "Min-jun"; not "MARIA" (an acronym in mixed text) nor "maria"."""
+    return word[0].isupper() and not (len(word) > 1 and word.isupper())
+
+
 def find_lexicon_names(text: str, first_names: frozenset[str] = frozenset()) -> Iterator[Span]:
     """Runs of name words around an anchor (see the module docstring). Linear in ``len(text)``.
 
     ``first_names``: capitalised words that make the next capitalised word a surname even when
     neither is an anchor ("Maria Price"), the older compact rule kept beside the lexicon.
-    Written as flat list passes (no per-word function calls): 1 MB of names costs < 1 s.
+    Written as C-level passes over all words (split, map, slices) and Python work only for the
+    words that are names or cues: 1 MB where every word is a name costs well under a second.
     """
     lex = lexicon()
     if lex is None:
         return
     names = _name_flags(lex)
-    # One C-level split gives words and the gaps between them; offsets by running sums.
-    parts = _SPLIT.split(text)
+    parts = _SPLIT.split(text)  # [gap, word, gap, word, ..., gap]
     words, gaps = parts[1::2], parts[0::2]
     if not words:
         return
-    keys = [w.lower() if w.isascii() else fold(w) for w in words]
+    keys = list(map(str.lower, words)) if text.isascii() else [_key(w) for w in words]
+    cues = AFTER_PERSON | BEFORE_PERSON
     hits = [i for i, k in enumerate(keys)
-            if k in names or k in first_names or "-" in k or "'" in k
-            or k in AFTER_PERSON or k in BEFORE_PERSON]
-    hits = sorted({j for i in hits for j in (i - 1, i, i + 1) if 0 <= j < len(keys)}) \
-        if any(keys[i] in AFTER_PERSON or keys[i] in BEFORE_PERSON for i in hits) else hits
+            if k in names or k in first_names or k in cues or "-" in k or "'" in k]
+    cue_hits = [i for i in hits if keys[i] in cues]
+    if cue_hits:  # an unknown word beside a cue ("Etxeberria signed") is a candidate too
+        hits = sorted(set(hits).union(j for i in cue_hits for j in (i - 1, i + 1)
+                                      if 0 <= j < len(keys)))
     if not hits:
         return
     offsets = list(accumulate(map(len, parts)))
-    found = [(offsets[2 * i], offsets[2 * i + 1], w) for i, w in enumerate(words)]
+    n = len(words)
+    spans = (offsets[0:2 * n:2], offsets[1:2 * n:2])  # starts, ends
     mixed = text != text.lower() and text != text.upper()  # flat text: casing says nothing
-    n = len(found)
     flags = [names.get(k, -1) for k in keys]
     linked = [g in _JOIN_GAPS for g in gaps[1:-1]] + [False]
-    upper = [w[0].isupper() and not (len(w) > 1 and w.isupper()) for w in words] \
-        if mixed else [True] * n
-    for i in hits:
+    title = list(map(str.istitle, words)) if mixed else [True] * n
+
+    def flag(i: int) -> int:
         if flags[i] < 0:
-            flags[i] = _word_flags(lex, names, found[i][2], keys[i])
+            flags[i] = _word_flags(lex, names, words[i], keys[i])
+        return flags[i]
+
+    def upper(i: int) -> bool:
+        return title[i] or _capitalised(words[i])
+
     anchors = bytearray(n)
     for i in hits:
-        f = flags[i]
+        f = flag(i)
         if not mixed:
             if f & A_FLAT:
                 anchors[i] = 1
-        elif upper[i]:
+        elif upper(i):
             initial = i == 0 or _is_initial(gaps[i])
             if f & (A_INITIAL if initial else A_CAPITAL):
                 anchors[i] = 1
-        elif not found[i][2][0].isupper() and f & A_FLAT:
+        elif not words[i][0].isupper() and f & A_FLAT:
             anchors[i] = 1
         if not anchors[i] and f & CUE and _cued(keys, gaps, i):
             anchors[i] = 1
-        if linked[i] and upper[i] and upper[i + 1]:
-            g = flags[i + 1]
-            if g < 0:
-                g = flags[i + 1] = _word_flags(lex, names, found[i + 1][2], keys[i + 1])
+        if linked[i] and upper(i) and upper(i + 1):
+            g = flag(i + 1)
             if f & g & PAIR and (f | g) & GIVEN_BIT:
                 anchors[i] = anchors[i + 1] = 1  # "CONNOR WALSH": uncommon names side by side
             elif mixed and keys[i] in first_names and keys[i + 1] not in NOT_SURNAMES:
                 anchors[i] = anchors[i + 1] = 1  # "Maria Price"
-    yield from _runs(found, keys, anchors, flags, linked, upper, mixed,
-                     lambda i: _word_flags(lex, names, found[i][2], keys[i]))
+    yield from _runs(spans, words, keys, anchors, linked, mixed, flag, upper)
 
 
 def _cued(keys: list[str], gaps: list[str], i: int) -> bool:
@@ -247,34 +256,29 @@ def _is_initial(gap: str) -> bool:
     return gap != " " and any(c in _BREAKS for c in gap)
 
 
-def _runs(found: list[tuple[int, int, str]], keys: list[str], anchors: bytearray,
-          flags: list[int], linked: list[bool], upper: list[bool], mixed: bool,
-          compute: Callable[[int], int]) -> Iterator[Span]:
+def _runs(spans: tuple[list[int], list[int]], words: list[str], keys: list[str],
+          anchors: bytearray, linked: list[bool], mixed: bool,
+          flag: Callable[[int], int], upper: Callable[[int], bool]) -> Iterator[Span]:
     """Grow each anchor into a run of joining words and yield the runs that are not places."""
-    n = len(found)
+    n = len(words)
     join_bit = JOIN_MIXED if mixed else JOIN_FLAT
-
-    def flag(i: int) -> int:
-        if flags[i] < 0:
-            flags[i] = compute(i)
-        return flags[i]
 
     def joins(i: int) -> bool:
         if keys[i] in PARTICLES:
             return True
-        if mixed and not upper[i]:
+        if mixed and not upper(i):
             return False
         return bool(flag(i) & join_bit)
 
     def after_particle(i: int) -> bool:  # "de Vries", "van der Merwe"
-        return keys[i - 1] in PARTICLES and upper[i] and bool(flag(i) & JOIN_FLAT)
+        return keys[i - 1] in PARTICLES and upper(i) and bool(flag(i) & JOIN_FLAT)
 
     done = -1
     i = anchors.find(1)
     while i >= 0:
         lo = hi = i
         while lo > done + 1 and hi - lo < MAX_RUN - 1 and linked[lo - 1] and joins(lo - 1) \
-                and found[lo - 1][2] not in PARTICLES:
+                and words[lo - 1] not in PARTICLES:
             lo -= 1
         while hi + 1 < n and hi - lo < MAX_RUN - 1 and linked[hi] \
                 and (anchors[hi + 1] or joins(hi + 1) or after_particle(hi + 1)):
@@ -284,5 +288,5 @@ def _runs(found: list[tuple[int, int, str]], keys: list[str], anchors: bytearray
         done = hi
         place = hi + 1 < n and keys[hi + 1] in NOT_SURNAMES and linked[hi]
         if not place:  # "Grace Street", "Carter Hospital"
-            yield found[lo][0], found[hi][1], 0.75
+            yield spans[0][lo], spans[1][hi], 0.75
         i = anchors.find(1, hi + 1)
