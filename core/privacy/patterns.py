@@ -144,7 +144,7 @@ def _find_ipv6(text: str) -> Iterator[Span]:
 def _find_cards(text: str) -> Iterator[Span]:
     for m in _CARD.finditer(text):
         raw = m.group()
-        seps = {c for c in raw if not c.isdigit()}
+        seps = set(raw.translate(_NO_DIGITS))
         if len(seps) > 1 or "  " in raw:
             continue
         if card_ok(raw.replace(" ", "").replace("-", "")):
@@ -170,7 +170,8 @@ def _find_ibans(text: str) -> Iterator[Span]:
 
 
 def _find_ssn(text: str) -> Iterator[Span]:
-    has_context = bool(_SSN_CONTEXT.search(text))
+    lowered = text.lower()  # substring tests in C before the case-insensitive regex
+    has_context = ("ssn" in lowered or "social sec" in lowered) and bool(_SSN_CONTEXT.search(text))
     for m in _SSN.finditer(text):
         if m.group(1) == "-":
             yield m.start(), m.end(), 0.9 if has_context else 0.8
@@ -199,8 +200,13 @@ def _digits(s: str) -> int:
     return sum(c.isdigit() for c in s)
 
 
+_PHONE_HINTS = ("phone", "tel", "mobile", "cell", "call", "fax", "whatsapp")
+
+
 def _find_phones(text: str) -> Iterator[Span]:
-    boost = 0.1 if _PHONE_CONTEXT.search(text) else 0.0
+    lowered = text.lower()  # substring tests in C before the case-insensitive regex
+    hinted = any(h in lowered for h in _PHONE_HINTS)
+    boost = 0.1 if hinted and _PHONE_CONTEXT.search(text) else 0.0
     for m in _PHONE_INTL.finditer(text):
         if 8 <= _digits(m.group()) <= 15:
             yield m.start(), m.end(), 0.85 + boost
