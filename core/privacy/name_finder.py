@@ -15,6 +15,9 @@ five words: "Mateus Kowalczyk", "Pieter van der Merwe". A span followed by "Stre
 and the like is a place and is left alone; all-capital words inside mixed-case text are
 acronyms ("IBAN", "USA").
 
+A person cue beside a word also makes it an anchor when it is a name no more common in English
+than "Maria", or no English word at all: "call bertrand", "Etxeberria signed for it".
+
 Everyday words that are also names ("Will", "May", "Hope", "Bill", "mark the box") are never
 anchors. Capitalised places that are also names ("Paris", "Florence", "Berlin") may be masked:
 a deliberate trade for recall, measured in docs/benchmarks.md.

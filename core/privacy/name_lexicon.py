@@ -156,9 +156,11 @@ def _load() -> NameLexicon | None:
     path = cache_dir() / f"person-names-v{FORMAT}-{versions}.json"
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
-        if doc.get("format") == FORMAT and doc.get("versions") == versions:
-            return NameLexicon(doc["table"])
-    except (OSError, ValueError, KeyError):
+        table = doc.get("table")
+        if doc.get("format") == FORMAT and doc.get("versions") == versions \
+                and isinstance(table, dict):
+            return NameLexicon(table)
+    except (OSError, ValueError, AttributeError):
         pass  # missing or damaged: rebuild below
     packed = build_packed()
     try:

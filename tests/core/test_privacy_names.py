@@ -212,3 +212,15 @@ def test_inspect_reports_the_person_share_of_a_note_column_honestly() -> None:
     print(f"PERSON share {share:.0%}, true share {truth:.0%}")
     assert col.role == DIRECT and abs(share - truth) <= 0.1
     assert "PERSON" in format_inspection(report)
+
+
+def test_a_damaged_cache_file_is_rebuilt(tmp_path, monkeypatch) -> None:
+    from core.privacy import name_lexicon
+
+    monkeypatch.setenv("LOUPE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(name_lexicon, "_STATE", {})
+    path = tmp_path / f"person-names-v{name_lexicon.FORMAT}-{name_lexicon._versions()}.json"
+    path.write_text('{"format": 1, "table": [1, 2]')  # cut short, as by a crash mid-write
+    lex = name_lexicon.lexicon()
+    assert lex is not None and lex.get("rasmus").is_name
+    assert path.stat().st_size > 1_000_000
