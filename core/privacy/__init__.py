@@ -3,6 +3,7 @@
 The masking hook every other module calls (privacy mode is on by default):
 
     mask_text(text, operator="replace") -> str
+    mask_shortened(text, limit, operator="replace") -> str   (cut first, then mask: long texts)
     mask_frame(df, report=None, operator="replace", unmasked_columns=()) -> DataFrame
     mask_tokens(tokens) -> list[str]
 
@@ -27,7 +28,13 @@ from core.privacy.inspection import (
     inspect_frame,
     load_table,
 )
-from core.privacy.mask import PRIVACY_MODE_DEFAULT, mask_frame, mask_text, mask_tokens
+from core.privacy.mask import (
+    PRIVACY_MODE_DEFAULT,
+    mask_frame,
+    mask_shortened,
+    mask_text,
+    mask_tokens,
+)
 from core.privacy.operators import OPERATORS, hash_token, mask_value, partial_mask, secret_key
 from core.privacy.profile import Profile, profile_frame
 from core.privacy.report import (
@@ -49,7 +56,7 @@ __all__ = [
     "CellFinding", "ColumnPII", "ColumnReport", "EntityStat", "Finding", "InspectionResult",
     "KAnonymity", "LeakWarning", "Profile", "detect_text", "detect_value", "find_cells",
     "fingerprint_frame", "format_inspection", "hash_token", "inspect_file", "inspect_frame",
-    "k_anonymity", "load_table", "mask_frame", "mask_text", "mask_tokens", "mask_value",
+    "k_anonymity", "load_table", "mask_frame", "mask_shortened", "mask_text", "mask_tokens", "mask_value",
     "partial_mask", "profile_frame", "safe_histogram", "scan_frame", "secret_key",
     "suppress_small_counts",
 ]

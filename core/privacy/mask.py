@@ -32,8 +32,8 @@ from core.privacy.report import (
     scan_frame,
 )
 
-__all__ = ["OPERATORS", "PRIVACY_MODE_DEFAULT", "hash_token", "mask_frame", "mask_text",
-           "mask_tokens", "mask_value", "partial_mask", "secret_key"]
+__all__ = ["OPERATORS", "PRIVACY_MODE_DEFAULT", "SHORTEN_MARGIN", "hash_token", "mask_frame",
+           "mask_shortened", "mask_text", "mask_tokens", "mask_value", "partial_mask", "secret_key"]
 
 PRIVACY_MODE_DEFAULT = True
 _FALLBACK_LABEL = "REDACTED"
@@ -61,6 +61,29 @@ def mask_text(text: str, operator: str = "replace") -> str:
     if not findings:
         return text
     return _mask_spans(text, findings, operator, secret_key() if operator == "hash" else None)
+
+
+# Longer than any entity a finder reports whole (an e-mail is at most 254 characters): scanning
+# this far past a cut finds every entity that crosses it.
+SHORTEN_MARGIN = 512
+
+
+def mask_shortened(text: str, limit: int, operator: str = "replace") -> str:
+    """The first ``limit`` characters of ``text``, masked, with "…" when something was cut.
+
+    Shortens first, so a 1 MB text costs what its first ``limit + SHORTEN_MARGIN`` characters
+    cost; an entity that crosses the cut is masked whole (the cut moves to its end), so no
+    half of an e-mail or name survives the shortening.
+    """
+    check_operator(operator)
+    if not isinstance(text, str) or len(text) <= limit:
+        return mask_text(text, operator)
+    head = text[:limit + SHORTEN_MARGIN]
+    findings = detect_text(head)
+    cut = max([limit] + [f.end for f in findings if f.start < limit < f.end])
+    kept = [f for f in findings if f.start < cut]
+    secret = secret_key() if operator == "hash" else None
+    return _mask_spans(head[:cut], kept, operator, secret) + "…"
 
 
 _MARKERS = ("##", "\u0120", "\u2581")  # WordPiece, byte-level BPE, SentencePiece

@@ -1,11 +1,12 @@
-"""Person-name heuristics for free text and for name-like cells.
+"""Person names in free text and in name-like cells.
 
-Without a statistical NER model (see ``core.privacy.detect`` for why there is none), names are
-found from cues a person would also use: an honorific ("Dr Okafor"), a self-introduction ("my
-name is Ana Ruiz"), a greeting or sign-off ("Dear Tom Baker,"), or a capitalised pair whose first
-word is a common first name ("Maria Schmidt"). The first-name list is deliberately compact and
-leaves out names that are everyday English words (May, Will, Grace, Mark...) because a bare
-"Will Smith" is less common in data than "Will Street" or "Mark Price"; a cue catches those.
+Two sources of evidence, combined (a span found by either is masked):
+
+1. Cues a person would also use: an honorific ("Dr Okafor"), a self-introduction ("my name is
+   Ana Ruiz"), a greeting or sign-off ("Dear Tom Baker,"), or a capitalised pair whose first word
+   is a common first name ("Maria Schmidt").
+2. The name lexicon, given names and surnames of 122 countries weighed by how common each word
+   is in English (``core.privacy.name_finder``, which says how).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from core.privacy.name_finder import NOT_SURNAMES, find_lexicon_names
 from core.privacy.patterns import Span, words
 
 FIRST_NAMES = words(
@@ -40,18 +42,8 @@ FIRST_NAMES = words(
     """
 )
 
-# Second words that show a capitalised pair is a place, organisation or thing, not a surname.
-NOT_SURNAMES = words(
-    """
-    street st road rd avenue ave lane boulevard drive park square place court way hall house
-    hospital school college university church bridge station airport river lake bay hill
-    county city town center centre street inc ltd llc corp company group bank foundation
-    monday tuesday wednesday thursday friday saturday sunday january february march april
-    june july august september october november december
-    """
-)
 
-_WORD = r"[A-Z][a-z\u00e0-\u00ff]+(?:[-'\u2019][A-Z]?[a-z\u00e0-\u00ff]+)?"
+_WORD = r"[A-Z][a-z\u00e0-\u00ff]++(?:[-'\u2019][A-Z]?[a-z\u00e0-\u00ff]++)?+"
 _PARTICLE = r"(?:(?:van|von|de|del|della|da|di|dos|das|le|la|der|den|du|bin|al|ter)\s+){0,2}"
 _NAME = rf"{_WORD}(?:\s+{_PARTICLE}{_WORD}){{0,2}}"
 _HONORIFIC = re.compile(
@@ -62,9 +54,11 @@ _INTRO_CUES = (
     "thanks,|dear|written by|posted by|reviewed by|submitted by|contact person:?|"
     "je m'appelle|ich hei(?:ss|\u00df)e|me llamo"
 )
+_HONORIFIC_HINTS = ("mr", "ms", "mx", "dr", "prof", "sir", "dame", "mme", "mlle", "herr", "frau",
+                    "sr", "m.", "miss")
+_INTRO_HINTS = ("name", "call", "signed", "regards", "sincerely", "thanks", "dear", " by",
+                "contact", "appelle", "hei", "llamo")
 _INTRO = re.compile(rf"(?:\b(?i:{_INTRO_CUES}))[,:]?\s+({_NAME})")
-# A lookahead so that overlapping pairs are all tried ("Then Maria Schmidt" -> "Maria Schmidt").
-_PAIR = re.compile(rf"\b(?=([A-Z][a-z\u00e0-\u00ff]+)\s+({_PARTICLE}{_WORD}))")
 
 
 def _trim_name(text: str, start: int, end: int) -> int:
@@ -76,14 +70,16 @@ def _trim_name(text: str, start: int, end: int) -> int:
 
 
 def find_names(text: str) -> Iterator[Span]:
-    """Spans of person names found by honorifics, introductions and first-name + surname pairs."""
-    for pattern, conf in ((_HONORIFIC, 0.85), (_INTRO, 0.8)):
+    """Spans of person names: honorifics, introductions, first-name pairs and the name lexicon."""
+    yield from find_lexicon_names(text, FIRST_NAMES)
+    if text == text.lower():
+        return  # the cue patterns below all need capitals
+    lowered = text.lower()
+    for pattern, conf, hints in ((_HONORIFIC, 0.85, _HONORIFIC_HINTS), (_INTRO, 0.8, _INTRO_HINTS)):
+        if not any(h in lowered for h in hints):
+            continue  # a substring test in C skips a pattern that cannot match
         for m in pattern.finditer(text):
             yield m.start(1), _trim_name(text, m.start(1), m.end(1)), conf
-    for m in _PAIR.finditer(text):
-        first, second = m.group(1), m.group(2).split()[-1]
-        if first.lower() in FIRST_NAMES and second.lower() not in NOT_SURNAMES:
-            yield m.start(1), m.end(2), 0.7
 
 
 def looks_like_name(value: str, strict: bool) -> bool:
@@ -103,3 +99,4 @@ def looks_like_name(value: str, strict: bool) -> bool:
     capitalised = sum(w[0].isupper() for w in words)
     known = any(w.lower().strip(".") in FIRST_NAMES for w in words)
     return known or (capitalised >= 2 and capitalised == len(words))
+

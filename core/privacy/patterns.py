@@ -93,7 +93,9 @@ class Finder:
     min_digits: int = 0
 
 
-_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}\b")
+# Linear time: a local part may start only where the previous character cannot belong to one, and
+# is taken possessively ('@' is outside its class), so no run of "%%%%" is rescanned per character.
+_EMAIL = re.compile(r"(?<![\w.%+-])[A-Za-z0-9._%+-]++@(?:[A-Za-z0-9-]++\.)+[A-Za-z]{2,24}\b")
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"'`]+", re.IGNORECASE)
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?!\d|\.\d)")
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
@@ -142,7 +144,7 @@ def _find_ipv6(text: str) -> Iterator[Span]:
 def _find_cards(text: str) -> Iterator[Span]:
     for m in _CARD.finditer(text):
         raw = m.group()
-        seps = {c for c in raw if not c.isdigit()}
+        seps = set(raw.translate(_NO_DIGITS))
         if len(seps) > 1 or "  " in raw:
             continue
         if card_ok(raw.replace(" ", "").replace("-", "")):
@@ -168,7 +170,8 @@ def _find_ibans(text: str) -> Iterator[Span]:
 
 
 def _find_ssn(text: str) -> Iterator[Span]:
-    has_context = bool(_SSN_CONTEXT.search(text))
+    lowered = text.lower()  # substring tests in C before the case-insensitive regex
+    has_context = ("ssn" in lowered or "social sec" in lowered) and bool(_SSN_CONTEXT.search(text))
     for m in _SSN.finditer(text):
         if m.group(1) == "-":
             yield m.start(), m.end(), 0.9 if has_context else 0.8
@@ -177,7 +180,9 @@ def _find_ssn(text: str) -> Iterator[Span]:
 
 
 # Phones: international (+CC ...) first, then national formats. Validated by digit count.
-_PHONE_INTL = re.compile(r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(?\d{1,5}\)?){1,6}(?!\d)")
+# Possessive groups: each digit group is taken whole and never re-split, so a long digit run after
+# a "+" costs one pass instead of every way of cutting it into six groups (exponential before).
+_PHONE_INTL = re.compile(r"(?<![\w+])\+\d{1,3}+(?:[ .-]?+\(?+\d{1,5}+\)?+){1,6}+(?!\d)")
 _PHONE_US_PAREN = re.compile(r"(?<!\w)\([2-9]\d{2}\) ?\d{3}[ .-]\d{4}(?![\d-])")
 _PHONE_US_SEP = re.compile(r"(?<![\d.-])[2-9]\d{2}([.-])\d{3}\1\d{4}(?![\d-]|\.\d)")
 _PHONE_US_SPACE = re.compile(r"(?<![\d.-])[2-9]\d{2} \d{3} \d{4}(?![\d-]|\.\d)")
@@ -195,8 +200,13 @@ def _digits(s: str) -> int:
     return sum(c.isdigit() for c in s)
 
 
+_PHONE_HINTS = ("phone", "tel", "mobile", "cell", "call", "fax", "whatsapp")
+
+
 def _find_phones(text: str) -> Iterator[Span]:
-    boost = 0.1 if _PHONE_CONTEXT.search(text) else 0.0
+    lowered = text.lower()  # substring tests in C before the case-insensitive regex
+    hinted = any(h in lowered for h in _PHONE_HINTS)
+    boost = 0.1 if hinted and _PHONE_CONTEXT.search(text) else 0.0
     for m in _PHONE_INTL.finditer(text):
         if 8 <= _digits(m.group()) <= 15:
             yield m.start(), m.end(), 0.85 + boost

@@ -44,11 +44,10 @@ REPORT_TEXT_CHARS = 1000
 
 
 def _masked(text: str, limit: int | None = None) -> str:
-    """Mask personal data first, then shorten: cutting first could split an e-mail and leak half."""
-    from core.privacy import mask_text
+    """Shorten, then mask (``mask_shortened`` masks an entity crossing the cut whole)."""
+    from core.privacy import mask_shortened, mask_text
 
-    masked = mask_text(text)
-    return masked if limit is None or len(masked) <= limit else masked[:limit] + "…"
+    return mask_text(text) if limit is None else mask_shortened(text, limit)
 
 
 def _unwrap(model: nn.Module) -> nn.Module:
