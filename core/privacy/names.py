@@ -43,7 +43,7 @@ FIRST_NAMES = words(
 )
 
 
-_WORD = r"[A-Z][a-z\u00e0-\u00ff]++(?:[-'\u2019][A-Z]?[a-z\u00e0-\u00ff]++)?+"
+_WORD = r"[A-Z][a-z\u00e0-\u00ff]+(?:[-'\u2019][A-Z]?[a-z\u00e0-\u00ff]+)?"
 _PARTICLE = r"(?:(?:van|von|de|del|della|da|di|dos|das|le|la|der|den|du|bin|al|ter)\s+){0,2}"
 _NAME = rf"{_WORD}(?:\s+{_PARTICLE}{_WORD}){{0,2}}"
 _HONORIFIC = re.compile(

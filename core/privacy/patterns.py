@@ -93,9 +93,10 @@ class Finder:
     min_digits: int = 0
 
 
-# Linear time: a local part may start only where the previous character cannot belong to one, and
-# is taken possessively ('@' is outside its class), so no run of "%%%%" is rescanned per character.
-_EMAIL = re.compile(r"(?<![\w.%+-])[A-Za-z0-9._%+-]++@(?:[A-Za-z0-9-]++\.)+[A-Za-z]{2,24}\b")
+# Linear time: a local part may start only where the previous character cannot belong to one, so a
+# run of "%%%%" has one start, and giving characters back can never find the '@' (outside its class).
+# (No possessive quantifiers: Python 3.10's re has none.)
+_EMAIL = re.compile(r"(?<![\w.%+-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}\b")
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"'`]+", re.IGNORECASE)
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?!\d|\.\d)")
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
@@ -180,9 +181,14 @@ def _find_ssn(text: str) -> Iterator[Span]:
 
 
 # Phones: international (+CC ...) first, then national formats. Validated by digit count.
-# Possessive groups: each digit group is taken whole and never re-split, so a long digit run after
-# a "+" costs one pass instead of every way of cutting it into six groups (exponential before).
-_PHONE_INTL = re.compile(r"(?<![\w+])\+\d{1,3}+(?:[ .-]?+\(?+\d{1,5}+\)?+){1,6}+(?!\d)")
+# Atomic groups: each digit group is taken whole and never re-split, so a long digit run after a "+"
+# costs one pass instead of every way of cutting it into six groups (exponential before). Written as
+# a look-ahead captured and matched again, (?=(?P<g>X))(?P=g), which is atomic on every Python
+# (possessive quantifiers need 3.11).
+_PHONE_INTL = re.compile(
+    r"(?<![\w+])\+(?=(?P<cc>\d{1,3}))(?P=cc)"
+    r"(?=(?P<rest>(?:[ .-]?\(?(?=(?P<grp>\d{1,5}))(?P=grp)\)?){1,6}))(?P=rest)(?!\d)"
+)
 _PHONE_US_PAREN = re.compile(r"(?<!\w)\([2-9]\d{2}\) ?\d{3}[ .-]\d{4}(?![\d-])")
 _PHONE_US_SEP = re.compile(r"(?<![\d.-])[2-9]\d{2}([.-])\d{3}\1\d{4}(?![\d-]|\.\d)")
 _PHONE_US_SPACE = re.compile(r"(?<![\d.-])[2-9]\d{2} \d{3} \d{4}(?![\d-]|\.\d)")
