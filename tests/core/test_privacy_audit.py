@@ -310,10 +310,19 @@ def test_no_planted_value_in_the_browser(audit: dict) -> None:
 
     secrets = _secrets(audit["truth"])
     found = []
+    received: list[bytes] = []  # every websocket frame: tables are drawn on a canvas, not in the DOM
+
+    def on_socket(ws) -> None:  # noqa: ANN001
+        ws.on("framereceived", lambda payload: received.append(
+            payload if isinstance(payload, bytes) else str(payload).encode()))
+
     with serve(audit["home"], log=audit["home"].parent / "audit_dashboard.log") as url, browser() as page:
+        page.on("websocket", on_socket)
         for name in PAGES:
+            received.clear()
             goto(page, url, name, timeout=180)
             page.wait_for_timeout(1500)
-            blob = (page.content() + "\n" + page.inner_text("body")).encode()
+            blob = (page.content() + "\n" + page.inner_text("body")).encode() + b"\n".join(received)
+            assert len(blob) > 1000, name
             found += [(name, s) for s in _leaks(blob, secrets)]
     assert found == [], sorted(set(found))
