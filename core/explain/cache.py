@@ -108,6 +108,9 @@ def cached(store: RunStore, run_id: str, method: str, raw: bytes | str, params: 
            ) -> Explanation:
     """Serve ``compute()``'s explanation from the cache when it is there; otherwise compute,
     time and store it. ``params`` must hold every setting that changes the result."""
+    from core.output import mask_message
+
+    input_masked = mask_message(input_masked)  # column and file names in it are data too
     cache = ExplanationCache(store)
     key_params = {**params, "_model": model_version(store, run_id)}
     fingerprint = input_fingerprint(raw, store)

@@ -107,6 +107,7 @@ def test_json_round_trip_keeps_values_and_drops_pixels() -> None:
 def test_figures_to_html_inlines_plotly_once(tmp_path) -> None:
     figs = [f.token_strip(["a", "b"], [0.1, -0.1]), f.importance_bar(
         pd.DataFrame({"feature": ["a"], "mean_abs_shap": [1.0]}))]
+    (tmp_path / "sub").mkdir()  # a missing folder is an error (tests/hostile/test_output_paths.py)
     path = f.figures_to_html(figs, tmp_path / "sub" / "out.html", title="Run <1>")
     page = (tmp_path / "sub" / "out.html").read_text()
     assert path.endswith("out.html") and page.startswith("<!DOCTYPE html>")

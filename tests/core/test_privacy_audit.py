@@ -251,7 +251,7 @@ def test_no_planted_value_in_the_duckdb_store(audit: dict) -> None:
         for allowed_path in allowed:
             blob = blob.replace(allowed_path, b"")
         found += [(path.name, "bytes", s) for s in _leaks(blob, secrets)]
-    assert found == [], found[:20]
+    assert not found, "\n".join(map(str, sorted(set(found))))
 
 
 def test_no_planted_value_in_logs_or_command_output(audit: dict) -> None:
@@ -259,7 +259,7 @@ def test_no_planted_value_in_logs_or_command_output(audit: dict) -> None:
     found = [("train.log", s) for s in _leaks(audit["log"].read_bytes(), secrets)]
     for command, output in audit["outputs"]:
         found += [(command, s) for s in _leaks(output.encode(), secrets)]
-    assert found == [], found[:20]
+    assert not found, "\n".join(map(str, sorted(set(found))))
 
 
 def test_no_planted_value_in_written_files(audit: dict) -> None:
@@ -270,7 +270,7 @@ def test_no_planted_value_in_written_files(audit: dict) -> None:
         for member, blob in blobs.items():
             if hits := _leaks(member.encode() + b"\n" + blob, secrets):
                 leaked[f"{name}:{member}"] = hits[:3]
-    assert leaked == {}
+    assert not leaked, "\n".join(map(str, sorted(leaked.items())))
 
 
 def _element_bytes(node: object) -> bytes:
@@ -300,7 +300,7 @@ def test_no_planted_value_on_dashboard_pages(audit: dict, monkeypatch: pytest.Mo
         blob = _element_bytes(at._tree)
         assert len(blob) > 200, page
         found += [(page, s) for s in _leaks(blob, secrets)]
-    assert found == [], found[:20]
+    assert not found, "\n".join(map(str, sorted(set(found))))
 
 
 @pytest.mark.skipif(not os.path.exists(os.environ.get("LOUPE_CHROMIUM", "/usr/bin/chromium")),
@@ -310,10 +310,19 @@ def test_no_planted_value_in_the_browser(audit: dict) -> None:
 
     secrets = _secrets(audit["truth"])
     found = []
+    received: list[bytes] = []  # every websocket frame: tables are drawn on a canvas, not in the DOM
+
+    def on_socket(ws) -> None:  # noqa: ANN001
+        ws.on("framereceived", lambda payload: received.append(
+            payload if isinstance(payload, bytes) else str(payload).encode()))
+
     with serve(audit["home"], log=audit["home"].parent / "audit_dashboard.log") as url, browser() as page:
+        page.on("websocket", on_socket)
         for name in PAGES:
+            received.clear()
             goto(page, url, name, timeout=180)
             page.wait_for_timeout(1500)
-            blob = (page.content() + "\n" + page.inner_text("body")).encode()
+            blob = (page.content() + "\n" + page.inner_text("body")).encode() + b"\n".join(received)
+            assert len(blob) > 1000, name
             found += [(name, s) for s in _leaks(blob, secrets)]
-    assert found == [], found[:20]
+    assert not found, "\n".join(map(str, sorted(set(found))))
