@@ -131,10 +131,10 @@ def _flags(e: Entry, key: str) -> int:
             f |= A_CAPITAL
         if e.zipf < CAPITAL_ZIPF:
             f |= PAIR
-        if e.zipf < CUE_ZIPF and len(key) > 2:
-            f |= CUE
         if e.kinds & GIVEN:
             f |= GIVEN_BIT
+    if e.zipf < CUE_ZIPF and len(key) > 2:  # a rare word beside a cue, a name or not ("Whitehorse said")
+        f |= CUE
     if key in NOT_SURNAMES:
         return f & ~(JOIN_MIXED | JOIN_FLAT)
     if (e.is_name and e.zipf < JOIN_ZIPF_MIXED) or e.zipf < NOT_ENGLISH_ZIPF:
