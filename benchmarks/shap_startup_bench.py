@@ -81,7 +81,7 @@ def main() -> None:
     for name in ("text_partition", "table_exact"):
         first, second = med[f"{name}_first"], med[f"{name}_second"]
         print(f"{name}: first call in the process {first:.2f} s, second (anchor) {second:.3f} s, "
-              f"ratio {first / second:.0f}x, start-up {first - second:.2f} s")
+              f"ratio {first / max(second, 1e-3):.1f}x, start-up {max(first - second, 0.0):.2f} s")
 
 
 if __name__ == "__main__":
