@@ -34,7 +34,8 @@ TESTS = ["tests/core/test_explain_text.py", "tests/core/test_explain_image.py",
 
 def unbounded(requirement: str) -> str:
     """'shap>=0.49,<0.55' -> 'shap>=0.49': the canary asks for the newest release."""
-    name, _, spec = re.match(r"([A-Za-z0-9_.\-\[\]]+)\s*(.*)", requirement).groups()
+    found = re.match(r"([A-Za-z0-9_.\-\[\]]+)\s*(.*)", requirement)
+    name, spec = found.group(1), found.group(2)
     kept = [part for part in spec.split(",") if part.strip() and not part.strip().startswith("<")]
     return name + ",".join(kept)
 
