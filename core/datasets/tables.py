@@ -91,7 +91,7 @@ def _decode(name: str, raw: bytes, encoding: str | None) -> str:
         if raw.startswith(bom):
             return raw.decode(codec)
     try:
-        return raw.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise LoupeError(
@@ -99,6 +99,15 @@ def _decode(name: str, raw: bytes, encoding: str | None) -> str:
             "save the file as UTF-8 (e.g. 'Save as CSV UTF-8' in a spreadsheet), or give its "
             "encoding: 'Text encoding' on the Data page, --encoding latin-1 on the command line.",
         ) from exc
+    if "\x00" in text:  # Python 3.10's csv module stops on NUL with a bare error; 3.11+ garbles
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise LoupeError(
+            f"{name} contains NUL bytes (first on line {line}): it looks like UTF-16 text without a "
+            "byte-order mark, or not a text table at all.",
+            "save the file as UTF-8, or give its encoding: 'Text encoding' on the Data page, "
+            "--encoding utf-16-le on the command line.",
+        )
+    return text
 
 
 def _read_delimited(name: str, text: str, sep: str | None) -> pd.DataFrame:

@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 
 from core.errors import LoupeError
-from core.explain.shap_speedups import prepare_shap
 
 __all__ = ["CPU_BATCH", "GPU_BATCH", "Progress", "ProgressFn", "class_index", "device_batch_size",
            "pick_classes", "prediction_summary", "prepare_shap", "to_output"]
@@ -24,6 +23,18 @@ ProgressFn = Callable[[float, str], None]
 
 CPU_BATCH = 256
 GPU_BATCH = 1024
+
+
+def prepare_shap() -> Any:
+    """shap, imported on first use (it takes seconds to import; a run that never explains skips it).
+
+    Loupe uses shap's public API only and changes nothing inside it. The shap releases that still
+    use numba (the newest ones for Python 3.10 and 3.11) compile their kernels on the first
+    explanation in each process; ``benchmarks/shap_startup_bench.py`` measures that per Python.
+    """
+    import shap
+
+    return shap
 
 
 def device_batch_size(runtime: Any, cpu: int = CPU_BATCH, gpu: int = GPU_BATCH) -> int:

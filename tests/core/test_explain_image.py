@@ -82,3 +82,33 @@ def test_cached_image_explanation_keeps_no_pixels_and_skips_the_model(run, monke
     assert again.from_cache
     np.testing.assert_array_equal(again.values, first.values)
     np.testing.assert_array_equal(again.arrays["image"], first.arrays["image"])  # re-derived
+
+
+def test_same_values_as_shaps_own_partition_call(run) -> None:
+    """Loupe's image SHAP is shap's Partition explainer, unmodified: the same call on a plain model
+    function (normalise, forward, softmax) with Loupe's masker and batch size gives the same maps."""
+    import torch
+
+    from core.explain.common import prepare_shap
+
+    store, run_id, path = run
+    predictor = load_predictor(run_id, store)
+    shap = prepare_shap()
+    crop = eval_crop(np.asarray(Image.open(path).convert("RGB")), predictor.prep)
+    mean = torch.tensor(predictor.prep.mean).view(1, 3, 1, 1) * 255.0
+    std = torch.tensor(predictor.prep.std).view(1, 3, 1, 1) * 255.0
+
+    def plain(images: np.ndarray) -> np.ndarray:
+        x = torch.from_numpy(np.asarray(images, dtype=np.float32)).permute(0, 3, 1, 2)
+        with torch.no_grad():
+            return torch.softmax(predictor.model((x - mean) / std), -1).numpy().astype(np.float64)
+
+    ours = explain(run_id, path, store=store, max_evals=200, target_class=1, use_cache=False)
+    background, _ = mask_image(crop, ours.info["masker"])
+    x = crop.astype(np.float32)
+    anchor = shap.explainers.Partition(plain, shap.maskers.Image(background, shape=x.shape))(
+        x[None], max_evals=200, batch_size=ours.info["batch_size"], outputs=ours.target_classes,
+        silent=True)
+    heat = np.asarray(anchor.values[0]).reshape(*x.shape, -1).sum(axis=2)
+    np.testing.assert_allclose(ours.values, heat, atol=1e-5)
+    np.testing.assert_allclose(ours.base_value, np.ravel(anchor.base_values[0]), atol=1e-6)

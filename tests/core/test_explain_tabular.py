@@ -149,3 +149,39 @@ def test_changed_data_file_is_a_clear_error(tmp_path) -> None:  # noqa: ANN001
     with pytest.raises(LoupeError, match="column 'garage' is gone") as err:
         explain(run_id, method="global", store=store)
     assert "houses.csv" in str(err.value) and err.value.fix
+
+
+def test_exact_values_are_the_shapley_values_of_the_model(runs) -> None:
+    """shap's Exact explainer, unmodified, through Loupe's column codes, equals the Shapley
+    definition computed here from ``predictor.predict`` on raw rows alone: for each coalition S of
+    original columns, v(S) = mean prediction over background rows with S's columns set to the row's
+    values. Non-linear MLP with one-hot groups; the whole training split is the background."""
+    from itertools import combinations
+    from math import factorial
+
+    store, _, houses = runs
+    predictor = load_predictor(houses, store)
+    train = shap_tabular.raw_split(store, houses, "train").reset_index(drop=True)
+    row = shap_tabular.raw_split(store, houses, "test").iloc[[5]].reset_index(drop=True)
+    expl = explain(houses, row, store=store, background=len(train), algorithm="exact", use_cache=False)
+    columns = list(predictor.input_columns)
+    n = len(columns)
+
+    def value(coalition: tuple[str, ...]) -> float:
+        frame = train[columns].copy()
+        for col in coalition:
+            frame[col] = row[col].iloc[0]
+        return float(predictor.predict(frame)["prediction"].mean())
+
+    values = {s: value(s) for k in range(n + 1) for s in combinations(columns, k)}
+    expected = np.zeros(n)
+    for i, col in enumerate(columns):
+        others = [c for c in columns if c != col]
+        for k in range(n):
+            weight = factorial(k) * factorial(n - k - 1) / factorial(n)
+            for s in combinations(others, k):
+                with_col = tuple(c for c in columns if c in s or c == col)
+                expected[i] += weight * (values[with_col] - values[s])
+    scale = np.abs(expected).max()
+    np.testing.assert_allclose(expl.values, expected, atol=1e-4 * scale)
+    assert expl.base_value == pytest.approx(values[()], rel=1e-5)

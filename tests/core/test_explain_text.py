@@ -71,7 +71,7 @@ def test_same_values_as_shaps_default_call(run, max_evals: int) -> None:
     """Batching ahead must not change the refinement order: shap's own call, batch size 5."""
     import torch
 
-    from core.explain.shap_speedups import prepare_shap
+    from core.explain.common import prepare_shap
 
     store, run_id = run
     predictor = load_predictor(run_id, store)
