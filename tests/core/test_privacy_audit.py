@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.model_card import TOKENIZER_PREFIXES
 from data.make_pii import make_pii
 from tests.hostile.conftest import cli
 
@@ -268,7 +269,12 @@ def test_no_planted_value_in_written_files(audit: dict) -> None:
     for name, path in audit["files"].items():
         blobs = _zip_members(path) if path.suffix == ".zip" else {path.name: path.read_bytes()}
         for member, blob in blobs.items():
-            if hits := _leaks(member.encode() + b"\n" + blob, secrets):
+            data = member.encode() + b"\n" + blob
+            # The base model's own vocabulary (lower-case words such as 'isabella') is shipped by
+            # its package, not written from the data: matched case-sensitively.
+            vocab = member.rsplit("/", 1)[-1].startswith(TOKENIZER_PREFIXES)
+            hits = [s for s in secrets if s.encode() in data] if vocab else _leaks(data, secrets)
+            if hits:
                 leaked[f"{name}:{member}"] = hits[:3]
     assert not leaked, "\n".join(map(str, sorted(leaked.items())))
 
