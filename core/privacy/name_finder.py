@@ -117,6 +117,7 @@ def _is_anchor(e: Entry, word: str, capital: bool, initial: bool) -> bool:
 
 # Per-word flags, computed once per lexicon word (the hot loop only tests bits).
 A_FLAT, A_INITIAL, A_CAPITAL, PAIR, JOIN_MIXED, JOIN_FLAT, GIVEN_BIT, CUE = 1, 2, 4, 8, 16, 32, 64, 128
+CUE_CAPITAL = 256  # a rare English word that is no name: a cue counts only when it is capitalised
 UNKNOWN = JOIN_MIXED | JOIN_FLAT | CUE  # in neither list: a surname beside an anchor or a cue
 
 
@@ -133,8 +134,10 @@ def _flags(e: Entry, key: str) -> int:
             f |= PAIR
         if e.kinds & GIVEN:
             f |= GIVEN_BIT
-    if e.zipf < CUE_ZIPF and len(key) > 2:  # a rare word beside a cue, a name or not ("Whitehorse said")
-        f |= CUE
+        if e.zipf < CUE_ZIPF and len(key) > 2:
+            f |= CUE
+    elif e.zipf < CUE_ZIPF and len(key) > 2:  # capitalised beside a cue: "Aiyana Whitehorse said"
+        f |= CUE_CAPITAL
     if key in NOT_SURNAMES:
         return f & ~(JOIN_MIXED | JOIN_FLAT)
     if (e.is_name and e.zipf < JOIN_ZIPF_MIXED) or e.zipf < NOT_ENGLISH_ZIPF:
@@ -238,7 +241,9 @@ def find_lexicon_names(text: str, first_names: frozenset[str] = frozenset()) -> 
                 anchors[i] = 1
         elif not words[i][0].isupper() and f & A_FLAT:
             anchors[i] = 1
-        if not anchors[i] and f & CUE and _cued(keys, gaps, i):
+        if not anchors[i] and _cued(keys, gaps, i) and (
+                f & CUE or (f & CUE_CAPITAL and mixed and i > 0 and upper(i)
+                             and not _is_initial(gaps[i]))):
             anchors[i] = 1
         if linked[i] and upper(i) and upper(i + 1):
             g = flag(i + 1)
