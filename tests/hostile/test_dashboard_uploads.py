@@ -20,6 +20,7 @@ from tests.hostile.conftest import (
     png_bytes,
     zip_of,
 )
+from tests.markdown_text import shown
 
 UPLOADS = ("uploads/",)
 ROWS = "".join(f"{i},{i % 5},{3 * i + 1}\n" for i in range(40))
@@ -44,7 +45,7 @@ def _check(at):
 
 def _errors(at) -> str:
     assert not at.exception, [e.value for e in at.exception]
-    return "\n".join(e.value for e in at.error)
+    return "\n".join(shown(e.value) for e in at.error)
 
 
 def _latin1() -> bytes:
@@ -101,7 +102,7 @@ def test_nan_and_inf_targets_check_with_a_notice(loupe_home: Path) -> None:
     at.selectbox(key="data_tabular_target").set_value("y").run()
     assert not _errors(_check(at))
     assert at.success and "Ready" in at.success[0].value
-    assert any("3 rows with an empty, NaN or infinite target" in i.value for i in at.info)
+    assert any("3 rows with an empty, NaN or infinite target" in shown(i.value) for i in at.info)
     assert_nothing_written(loupe_home, allow=UPLOADS)
 
 

@@ -18,6 +18,7 @@ from core.predict import load_predictor
 from core.store import RunStore
 from core.train import train
 from tests.hostile.conftest import cli
+from tests.markdown_text import shown
 
 
 def _table(rows: int = 200, seed: int = 0) -> pd.DataFrame:
@@ -93,6 +94,6 @@ def test_predict_page_shows_the_notice_and_the_warning_column(store: RunStore) -
     at.file_uploader(key="predict_file_tabular").set_value(
         ("batch.csv", frame.to_csv(index=False).encode(), "text/csv")).run()
     assert not at.exception, at.exception
-    assert any("Column 'bmi': none of its 10 values is a number" in w.value for w in at.warning), \
+    assert any("Column 'bmi': none of its 10 values is a number" in shown(w.value) for w in at.warning), \
         [w.value for w in at.warning]
     assert "warning" in at.dataframe[0].value.columns
