@@ -65,6 +65,9 @@ AFTER_PERSON = words(
 BEFORE_PERSON = words("call ask tell told thank thanks dear hi hello contact cc remind email "
                       "phone ring text message inform notify")
 CUE_ZIPF = 4.5
+# How data and messages spell missing or special values, exactly as written: "NaN" is never a
+# person, while "Nan" (a given name) still is.
+DATA_SPELLINGS = frozenset({"NaN", "nan", "NAN", "null", "NULL", "Null", "inf", "Inf", "INF", "NA"})
 
 # Thresholds on the English Zipf frequency (wordfreq: 3 = once per million words), chosen on the
 # development list (tests/core/fixtures/dev_names.py) and never on the held-out list.
@@ -206,7 +209,8 @@ def find_lexicon_names(text: str, first_names: frozenset[str] = frozenset()) -> 
     keys = list(map(str.lower, words)) if text.isascii() else [_key(w) for w in words]
     cues = AFTER_PERSON | BEFORE_PERSON
     hits = [i for i, k in enumerate(keys)
-            if k in names or k in first_names or k in cues or "-" in k or "'" in k]
+            if (k in names or k in first_names or k in cues or "-" in k or "'" in k)
+            and words[i] not in DATA_SPELLINGS]
     cue_hits = [i for i in hits if keys[i] in cues]
     if cue_hits:  # an unknown word beside a cue ("Etxeberria signed") is a candidate too
         hits = sorted(set(hits).union(j for i in cue_hits for j in (i - 1, i + 1)

@@ -224,3 +224,12 @@ def test_a_damaged_cache_file_is_rebuilt(tmp_path, monkeypatch) -> None:
     lex = name_lexicon.lexicon()
     assert lex is not None and lex.get("rasmus").is_name
     assert path.stat().st_size > 1_000_000
+
+
+def test_missing_value_spellings_are_not_names_but_the_given_name_is() -> None:
+    """Loupe's own notices say "NaN"; a person called Nan is still a person."""
+    from core.privacy import mask_text
+
+    notice = "3 rows with an empty, NaN or infinite target were left out."
+    assert mask_text(notice) == notice
+    assert "Nan" not in mask_text("Call Nan Zhou tomorrow about the refund.")
