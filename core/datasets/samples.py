@@ -39,6 +39,11 @@ def sample_name(source: str) -> str:
     return source.split(":", 1)[1]
 
 
+def parse_sample(source: str | None) -> str | None:
+    """The sample's name for ``sample:NAME``, None for anything else (a path, nothing)."""
+    return sample_name(source) if source and is_sample(source) else None
+
+
 def load_tabular_sample(source: str) -> tuple[pd.DataFrame, str]:
     """(frame, default target) for ``sample:NAME``."""
     name = sample_name(source)

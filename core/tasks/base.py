@@ -64,6 +64,7 @@ class Task(ABC):
     title: str  # human name, e.g. "Tabular regression"
     monitor: str = "loss"  # validation metric for early stopping / best checkpoint
     monitor_mode: str = "min"  # "min" or "max"
+    headline_metric: str = "test_loss"  # final metric shown first in run tables and pickers
     default_lr: float = 1e-3
 
     # --- data -----------------------------------------------------------------------------

@@ -79,6 +79,7 @@ class ImageTask(Task):
     title = "Image classification"
     monitor = "macro_f1"
     monitor_mode = "max"
+    headline_metric = "test_macro_f1"
     default_lr = 3e-4  # AdamW, full Lite0 fine-tune after the LP head fit; small_cnn uses 3e-3
 
     # --- data -----------------------------------------------------------------------------

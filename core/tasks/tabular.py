@@ -58,6 +58,7 @@ class TabularTask(Task):
     title = "Tabular regression"
     monitor = "loss"
     monitor_mode = "min"
+    headline_metric = "test_rmse"
     default_lr = 3e-3
 
     def samples(self) -> dict[str, str]:

@@ -90,13 +90,9 @@ MODEL_NAME_HELP: dict[str, str] = {
              "id or a local model folder.",
 }
 
-# Final metric shown first in tables and pickers, per kind (falls back to test_loss).
-HEADLINE_METRIC: dict[str, str] = {
-    "tabular": "test_rmse",
-    "text": "test_macro_f1",
-    "image": "test_macro_f1",
-}
-
 
 def headline_metric(kind: str) -> str:
-    return HEADLINE_METRIC.get(kind, "test_loss")
+    """Final metric shown first in tables and pickers (the task's own; test_loss for unknown kinds)."""
+    from core.tasks import get_task, task_kinds
+
+    return get_task(kind).headline_metric if kind in task_kinds() else "test_loss"
