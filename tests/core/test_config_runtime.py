@@ -115,7 +115,7 @@ def test_best_epoch_tie_on_the_monitor_is_broken_by_validation_loss() -> None:
     from types import SimpleNamespace
 
     from core.checkpoint import LoopState
-    from core.train import _Loop
+    from core.train_loop import TrainingLoop as _Loop
 
     def better(mode: str, best: float | None, best_loss: float | None, value: float, loss: float) -> bool:
         fake = SimpleNamespace(state=LoopState(best=best, best_loss=best_loss),

@@ -1,0 +1,359 @@
+"""The epoch loop behind ``core.train.train``: batches, optimizer steps, evaluation, early
+stopping, checkpoints and progress callbacks. ``core.train`` creates the run and handles failures;
+this module only trains (and writes only from the main process).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from core.checkpoint import (
+    LoopState,
+    atomic_dir,
+    commit_dir,
+    load_checkpoint,
+    remove_partial_dirs,
+    save_checkpoint,
+)
+from core.config import RunConfig
+from core.runtime import Runtime, seed_everything
+from core.store import MetricLogger, RunStore
+from core.tasks import PreparedData, Task
+
+SPLITS = ("train", "val", "test")
+
+
+@dataclass
+class Progress:
+    """What a progress display needs, sent to callbacks after every optimizer step and eval."""
+
+    run_id: str
+    phase: str  # train | eval | done
+    step: int
+    total_steps: int
+    epoch: int
+    epochs: int
+    loss: float | None = None
+    samples_per_s: float = 0.0
+    eta_s: float | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class TrainResult:
+    run_id: str
+    status: str
+    metrics: dict[str, float]
+    artifact_dir: Path | None
+    report: dict[str, Any]
+
+
+class Cancelled(Exception):
+    """Raised inside the loop when a cancel was requested."""
+
+
+class RunDeleted(Cancelled):
+    """Raised inside the loop when the run's row is gone (deleted): stop, write nothing more."""
+
+
+Callback = Callable[[Progress], None]
+
+
+def epoch_batches(n: int, batch_size: int, seed: int, epoch: int) -> list[list[int]]:
+    """A reproducible shuffle for one epoch, chunked into batches (same on every process)."""
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 1009 + epoch)).tolist()
+    return [order[i : i + batch_size] for i in range(0, n, batch_size)]
+
+
+
+class TrainingLoop:
+    def __init__(
+        self, cfg: RunConfig, task: Task, data: PreparedData, runtime: Runtime,
+        store: RunStore | None, run_id: str, run_dir: Path, callbacks: Sequence[Callback],
+        should_stop: Callable[[], bool] | None,
+    ) -> None:
+        self.cfg, self.task, self.data, self.rt = cfg, task, data, runtime
+        self.acc = runtime.accelerator
+        self.store, self.run_id, self.callbacks = store, run_id, callbacks
+        self.should_stop = should_stop
+        self.logger = MetricLogger(store, run_id)
+        self.run_dir = run_dir  # every process reads checkpoints; only the main one writes
+        self.writer = store is not None
+        self.state = LoopState()
+        self.counts = {"samples": 0, "tokens": 0}
+        self.train_seconds = 0.0
+
+    # --- setup ----------------------------------------------------------------------------
+    def _loader(self, dataset: Any, batches: Iterable[list[int]] | None, batch_size: int) -> DataLoader:
+        t = self.cfg.train
+        kwargs: dict[str, Any] = {
+            "collate_fn": self.data.collate_fn,
+            "num_workers": t.num_workers,
+            "pin_memory": self.rt.pin_memory,
+            "persistent_workers": False,
+        }
+        if batches is not None:
+            return DataLoader(dataset, batch_sampler=list(batches), **kwargs)
+        return DataLoader(dataset, batch_size=batch_size, shuffle=False, **kwargs)
+
+    def _train_batches(self, epoch: int) -> list[list[int]]:
+        t = self.cfg.train
+        if self.data.train_batch_sampler is not None:
+            return list(self.data.train_batch_sampler(t.batch_size, t.seed, epoch))
+        return epoch_batches(len(self.data.train), t.batch_size, t.seed, epoch)
+
+    def _setup(self, resume: bool) -> None:
+        t = self.cfg.train
+        model = self.task.build_model(self.cfg, self.data)
+        model = self.task.on_device(model, self.rt)
+        lr = t.lr
+        fused = self.rt.device.type == "cuda"
+        self.optimizer = torch.optim.AdamW(
+            self.task.optimizer_groups(model, self.cfg), lr=lr, fused=fused or None
+        )
+        batches_per_epoch = math.ceil(len(self._train_batches(0)) / self.rt.num_processes)
+        self.steps_per_epoch = max(1, math.ceil(batches_per_epoch / t.grad_accum))
+        total = self.steps_per_epoch * t.epochs
+        self.total_steps = min(total, t.max_steps) if t.max_steps else total
+        warmup = int(self.total_steps * t.warmup_ratio)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, _warmup_linear(warmup, self.total_steps)
+        )
+        if resume:
+            if self.writer:  # a kill -9 may have cut a checkpoint swap short
+                remove_partial_dirs(self.run_dir)
+            self.acc.wait_for_everyone()
+            restored = load_checkpoint(self.run_dir / "checkpoint", model, self.optimizer,
+                                       self.scheduler)
+            if restored:
+                self.state = restored
+            if self.store is not None:  # the steps after the checkpoint run again: log them once
+                self.store.delete_metrics_after(self.run_id, self.state.global_step)
+        self.model, self.optimizer = self.acc.prepare(model, self.optimizer)
+        self.val_loader = self.acc.prepare(self._loader(self.data.val, None, t.batch_size))
+
+    # --- main loop ------------------------------------------------------------------------
+    def run(self, resume: bool) -> TrainResult:
+        self._setup(resume)
+        t = self.cfg.train
+        stop = self.state.global_step >= self.total_steps
+        for epoch in range(self.state.epoch, t.epochs):
+            if stop:
+                break
+            seed_everything(t.seed * 1000 + epoch)
+            stop = self._train_epoch(epoch)
+            metrics = self._evaluate_val(epoch + 1)
+            stop = self._after_epoch(epoch, metrics) or stop
+        self._emit("done", self.state.epoch, {})
+        return self._finish()
+
+    def _train_epoch(self, epoch: int) -> bool:
+        t = self.cfg.train
+        loader = self.acc.prepare(self._loader(self.data.train, self._train_batches(epoch), t.batch_size))
+        self.model.train()
+        started = time.perf_counter()
+        running, micro = 0.0, 0
+        for batch in loader:
+            with self.acc.accumulate(self.model):
+                with self.acc.autocast():
+                    loss, _ = self.task.forward(self.model, batch)
+                self.acc.backward(loss)
+                if self.acc.sync_gradients and t.max_grad_norm:
+                    self.acc.clip_grad_norm_(self.model.parameters(), t.max_grad_norm)
+                self.optimizer.step()
+                self.optimizer.zero_grad(set_to_none=True)
+            running += float(loss.detach())
+            micro += 1
+            for key, value in self.task.count(batch).items():
+                self.counts[key] = self.counts.get(key, 0) + value * self.rt.num_processes
+            if not self.acc.sync_gradients:
+                continue
+            self.scheduler.step()
+            self.state.global_step += 1
+            self.train_seconds += time.perf_counter() - started
+            started = time.perf_counter()
+            step_loss, running, micro = running / micro, 0.0, 0
+            in_epoch = self.state.global_step - epoch * self.steps_per_epoch
+            frac_epoch = epoch + in_epoch / self.steps_per_epoch
+            self.logger.log(self.state.global_step, frac_epoch, "train",
+                            {"loss": step_loss, "lr": self.scheduler.get_last_lr()[0]})
+            self._emit("train", epoch, {}, loss=step_loss)
+            self._check_cancel()
+            if self.state.global_step >= self.total_steps:
+                return True
+        return False
+
+    def _ensure_run(self) -> None:
+        """Before writing files: stop if the run was deleted (never re-create its folder).
+
+        With several processes the others wait at the next barrier, so the main one stops
+        writing instead and the next cancel check (heartbeat: run gone) stops them all."""
+        if self.writer and not self.store.run_exists(self.run_id):
+            if self.rt.num_processes == 1:
+                raise RunDeleted()
+            self.writer = False
+
+    def _ensure_final(self) -> None:
+        """In ``_finish`` (the other processes are done): a deleted run stops here."""
+        if not self.store.run_exists(self.run_id):
+            raise RunDeleted()
+
+    def _check_cancel(self) -> None:
+        local = bool(self.should_stop and self.should_stop())
+        if self.store is not None and self.logger.due():
+            self.logger.flush()
+            local = self.store.heartbeat(self.run_id) or local
+        if self.rt.num_processes > 1 and self.state.global_step % 20 == 0:
+            flag = torch.tensor([1.0 if local else 0.0], device=self.rt.device)
+            local = bool(self.acc.reduce(flag, reduction="sum").item() > 0)
+        if local:
+            raise Cancelled()
+
+    def _evaluate_val(self, epoch: int) -> dict[str, float]:
+        outputs, targets, loss = self._predict(self.val_loader, distributed=True)
+        metrics = {"loss": loss, **self.task.metrics(outputs, targets, self.data)}
+        self.logger.log(self.state.global_step, epoch, "val", metrics)
+        self._emit("eval", epoch, metrics)
+        return metrics
+
+    def _better(self, value: float, loss: float) -> bool:
+        """A higher (or lower) monitor wins; on a tie, a lower validation loss does. Small
+        validation sets saturate accuracy/F1 early (1.0 on 30 images), and without the tie-break
+        the first perfect epoch would be kept and later, more confident epochs counted as bad."""
+        best = self.state.best
+        if best is None:
+            return True
+        if value != best:
+            return value < best if self.task.monitor_mode == "min" else value > best
+        return self.state.best_loss is not None and loss < self.state.best_loss
+
+    def _after_epoch(self, epoch: int, metrics: dict[str, float]) -> bool:
+        t = self.cfg.train
+        value = metrics[self.task.monitor]
+        better = self._better(float(value), float(metrics["loss"]))
+        self._ensure_run()
+        self.state.epoch = epoch + 1
+        if better:
+            self.state.best, self.state.best_loss = float(value), float(metrics["loss"])
+            self.state.bad_epochs = 0
+            if self.writer:
+                tmp = atomic_dir(self.run_dir / "model")
+                self.task.save_artifact(self.acc.unwrap_model(self.model), self.cfg, self.data, tmp)
+                commit_dir(tmp, self.run_dir / "model")
+        else:
+            self.state.bad_epochs += 1
+        if self.writer:
+            # Points the checkpoint covers must be in the store before it exists: resume after a
+            # kill -9 starts from the checkpoint and never replays them.
+            self.logger.flush()
+            save_checkpoint(self.run_dir / "checkpoint", self.acc.unwrap_model(self.model),
+                            self.optimizer.optimizer if hasattr(self.optimizer, "optimizer")
+                            else self.optimizer, self.scheduler, self.state)
+        self.acc.wait_for_everyone()
+        return bool(t.patience and self.state.bad_epochs >= t.patience)
+
+    # --- evaluation -----------------------------------------------------------------------
+    def _predict(self, loader: Any, distributed: bool) -> tuple[np.ndarray, np.ndarray, float]:
+        self.model.eval()
+        outs, tgts, loss_sum, count = [], [], 0.0, 0
+        with torch.no_grad():
+            for batch in loader:
+                if not distributed:
+                    batch = self.rt.to_device(batch)
+                with self.acc.autocast():
+                    loss, out = self.task.forward(self.model, batch)
+                n = batch["labels"].shape[0]
+                labels = batch["labels"]
+                if distributed:
+                    out, labels = self.acc.gather_for_metrics((out.contiguous(), labels.contiguous()))
+                    losses = self.acc.gather_for_metrics(loss.detach().reshape(1).repeat(n))
+                    loss_sum += float(losses.float().sum())
+                    count += int(losses.numel())
+                else:
+                    loss_sum += float(loss) * n
+                    count += n
+                outs.append(out.float().cpu().numpy())
+                tgts.append(labels.cpu().numpy())
+        self.model.train()
+        return np.concatenate(outs), np.concatenate(tgts), loss_sum / max(count, 1)
+
+    def _finish(self) -> TrainResult:
+        self.acc.wait_for_everyone()
+        if not self.writer:  # non-main process: the main one evaluates and saves
+            return TrainResult(self.run_id, "completed", {}, None, {})
+        model = self.acc.unwrap_model(self.model)
+        model_dir = self.run_dir / "model"
+        self._ensure_final()
+        self.task.load_weights(model, model_dir)
+        outputs, targets, final = {}, {}, {}
+        for split in SPLITS:
+            dataset = getattr(self.data, split)
+            loader = self._loader(dataset, None, self.cfg.train.batch_size)
+            outputs[split], targets[split], loss = self._predict(loader, distributed=False)
+            scores = {"loss": loss, **self.task.metrics(outputs[split], targets[split], self.data)}
+            final.update({f"{split}_{k}": float(v) for k, v in scores.items()})
+        report = self.task.report(model, self.data, outputs, targets)
+        final.update({k: float(v) for k, v in report.pop("extra_metrics", {}).items()})
+        report["notices"] = list(self.data.notices)
+        report["split_rows"] = {s: len(getattr(self.data, s)) for s in SPLITS}
+        self._ensure_final()
+        (self.run_dir / "report.json").write_text(json.dumps(report, default=_json_default))
+        self.store.add_artifact(self.run_id, "model", model_dir)
+        self.store.add_artifact(self.run_id, "report", self.run_dir / "report.json")
+        self.store.log_system(self.run_id, self._system_figures())
+        self.logger.flush()
+        self.store.finish_run(self.run_id, final)
+        return TrainResult(self.run_id, "completed", final, model_dir, report)
+
+    def _system_figures(self) -> dict[str, float]:
+        seconds = max(self.train_seconds, 1e-9)
+        figures = {
+            "samples_per_s": self.counts["samples"] / seconds,
+            "train_seconds": self.train_seconds,
+            "peak_memory_mb": self.rt.peak_memory_mb(),
+            "optimizer_steps": float(self.state.global_step),
+            "processes": float(self.rt.num_processes),
+        }
+        if self.counts.get("tokens"):
+            figures["tokens_per_s"] = self.counts["tokens"] / seconds
+        return figures
+
+    def _emit(self, phase: str, epoch: int, metrics: dict[str, float], loss: float | None = None) -> None:
+        if not self.callbacks or not self.writer:
+            return
+        done = self.state.global_step
+        rate = self.counts["samples"] / self.train_seconds if self.train_seconds else 0.0
+        eta = (self.train_seconds / done) * (self.total_steps - done) if done else None
+        progress = Progress(self.run_id, phase, done, self.total_steps, epoch, self.cfg.train.epochs,
+                            loss, rate, eta, metrics)
+        for callback in self.callbacks:
+            callback(progress)
+
+
+def _warmup_linear(warmup: int, total: int) -> Callable[[int], float]:
+    def factor(step: int) -> float:
+        if warmup and step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (total - step) / max(1, total - warmup))
+
+    return factor
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
