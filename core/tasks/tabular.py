@@ -19,7 +19,7 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
-from core.datasets.samples import TABULAR_SAMPLES, is_sample, load_tabular_sample
+from core.datasets.samples import TABULAR_SAMPLES, load_tabular_sample, parse_sample, sample_source
 from core.datasets.tables import Table, fingerprint_frame, numeric_or_none, read_table, sample_rows
 from core.datasets.tabular_prep import (
     Preprocessor,
@@ -68,7 +68,7 @@ class TabularTask(Task):
         sample = sample or "house_prices"
         return RunConfig(
             task=self.kind,
-            data=DataConfig(source=f"sample:{sample}", target=TABULAR_SAMPLES[sample][1]),
+            data=DataConfig(source=sample_source(sample), target=TABULAR_SAMPLES[sample][1]),
             model=ModelConfig(name="mlp", hidden_sizes=(128, 64), dropout=0.1),
             train=TrainConfig(epochs=150, batch_size=64, lr=self.default_lr, patience=20,
                               weight_decay=1e-4),
@@ -79,7 +79,7 @@ class TabularTask(Task):
         d = cfg.data
         if not d.source:
             raise LoupeError("No data chosen.", "pass --data FILE or pick a sample.")
-        if is_sample(d.source):
+        if parse_sample(d.source) is not None:
             frame, default_target = load_tabular_sample(d.source)
             table = sample_rows(Table(frame, fingerprint_frame(frame), source_rows=len(frame)),
                                 d.max_rows, d.seed)
