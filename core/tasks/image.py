@@ -34,7 +34,6 @@ from core.datasets.image_transforms import (
     decode_image,
     eval_tensor,
 )
-from core.datasets.samples import parse_sample, sample_source
 from core.datasets.image_zip import is_zip, safe_extract
 from core.datasets.images import (
     LINK_REASON,
@@ -43,6 +42,7 @@ from core.datasets.images import (
     input_files,
     load_folder,
 )
+from core.datasets.samples import parse_sample, sample_source
 from core.errors import LoupeError, suggest
 from core.evaluate import classification_metrics, confusion, per_class_table
 from core.models import image_models as im

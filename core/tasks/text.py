@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from core.datasets.samples import sample_source
 from core.datasets.texts import (
     SAMPLES,
     decode_text,
@@ -29,7 +30,6 @@ from core.datasets.texts import (
     read_text_table,
     stratified_split,
 )
-from core.datasets.samples import sample_source
 from core.errors import LoupeError, suggest
 from core.evaluate import classification_metrics, confusion, per_class_table, softmax
 from core.models import text_models as tm

@@ -19,14 +19,15 @@ from safetensors.torch import save_file
 from core.config import RunConfig
 from core.errors import LoupeError
 from core.export import (
+    build_html_report,
     collect_export,
     export_model_dir,
     export_model_folder,
     export_model_zip,
     export_run,
     is_pickle,
+    write_html_report,
 )
-from core.report_html import build_html_report, write_html_report
 from core.store import RunStore
 from core.tasks import get_task
 from core.train import train
