@@ -141,9 +141,9 @@ def sample_rows(table: Table, max_rows: int | None, seed: int) -> Table:
 
 def decode_table_text(name: str, raw: bytes, encoding: str | None = None) -> str:
     """UTF-8 (a BOM honoured, UTF-16 with a BOM too) unless ``encoding`` is given."""
-    if encoding:
+    if encoding:  # a byte-order mark decoded as text ("utf-8" given for a "utf-8-sig" file) goes
         try:
-            return raw.decode(encoding)
+            return raw.decode(encoding).removeprefix("\ufeff")
         except (UnicodeDecodeError, LookupError) as exc:
             raise LoupeError(f"{name} cannot be read as {encoding}: {exc}.",
                              "pick the file's real encoding, or save it as UTF-8.") from None

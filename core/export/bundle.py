@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
-import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,7 +31,7 @@ from typing import Any
 from core.errors import LoupeError
 from core.export.card_facts import TOKENIZER_PREFIXES
 from core.export.model_card import write_model_card
-from core.output import atomic_write, check_new_dir, check_output, mask_data, show_path
+from core.output import atomic_dir, atomic_write, check_new_dir, check_output, mask_data, show_path
 from core.store import RunStore
 
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".joblib")
@@ -199,23 +197,11 @@ def export_model_dir(run_id: str, out_dir: str | Path, store: RunStore | None = 
     """Write the export as a plain folder; ``out_dir`` must not exist or be empty."""
     out = check_new_dir(out_dir, force=force)
     bundle = collect_export(run_id, store)
-    try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    except OSError as exc:
-        raise LoupeError(f"Cannot write {show_path(out)} ({exc.strerror}).",
-                         "pick a folder you can write to.") from exc
-    try:
+    with atomic_dir(out) as tmp:
         for name, data in bundle.files.items():
             target = tmp / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        tmp.chmod(0o755)
-        if out.exists():
-            out.rmdir()
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 

@@ -119,8 +119,8 @@ def _prediction_figures(report: dict[str, Any]) -> list[go.Figure]:
     if report.get("confusion_matrix") or (report.get("test_predictions") or {}).get("true"):
         figures += plots.report_figures(report)
     test = (report.get("baselines") or {}).get("test")
-    if test:
-        figures.append(plots.baselines_figure(test))
+    if test and any("rmse" in scores for scores in test.values()):
+        figures.append(plots.baselines_figure(test, "rmse"))
     if report.get("per_class"):
         figures.append(plots.per_class_figure(report["per_class"],
                                               f"per-class scores ({report.get('split', 'test')})"))
