@@ -29,9 +29,8 @@ def add_export_parser(sub: Any) -> argparse.ArgumentParser:
 def cmd_export(args: argparse.Namespace) -> int:
     from core.cli import emit
     from core.errors import LoupeError
-    from core.export import check_export_target, export_run
+    from core.export import check_export_target, export_run, write_html_report
     from core.output import check_output, show_path
-    from core.report_html import write_html_report
     from core.store import RunStore
 
     # Every output is validated before anything is built or written: a bad --report must not

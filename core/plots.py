@@ -157,6 +157,35 @@ def class_bars_figure(labels: Sequence[str], probs: Sequence[float], title: str 
     return _style(fig)
 
 
+def per_class_figure(rows: Sequence[dict[str, Any]], title: str = "Per-class scores",
+                     height: int = 360) -> go.Figure:
+    """Grouped bars of precision, recall and F1 per class (rows as ``report["per_class"]``)."""
+    if not rows:
+        return empty_figure(title, "No per-class scores in this run's report", height)
+    labels = [str(r["label"]) for r in rows]
+    fig = go.Figure()
+    for i, metric in enumerate(("precision", "recall", "f1")):
+        fig.add_bar(x=labels, y=[r.get(metric) for r in rows], name=metric, marker_color=PALETTE[i],
+                    hovertemplate=f"%{{x}}: {metric} %{{y:.3f}}<extra></extra>")
+    fig.update_layout(title=title, barmode="group", yaxis_range=[0, 1.05], height=height,
+                      xaxis={"type": "category"})
+    return _style(fig)
+
+
+def baselines_figure(scores: dict[str, dict[str, float]], metric: str = "rmse",
+                     title: str | None = None, height: int = 320) -> go.Figure:
+    """One bar per model (``report["baselines"]["test"]``): the network against simple baselines."""
+    title = title or f"Test {metric} by model (lower is better)"
+    models = [m for m in scores if metric in scores[m]]
+    if not models:
+        return empty_figure(title, f"No baseline '{metric}' in this run's report", height)
+    values = [scores[m][metric] for m in models]
+    fig = go.Figure(go.Bar(x=models, y=values, marker_color=PALETTE[0], textposition="outside",
+                           text=[format_number(v) for v in values]))
+    fig.update_layout(title=title, yaxis_title=metric, height=height, showlegend=False)
+    return _style(fig)
+
+
 # --- comparing runs ---------------------------------------------------------------------------
 def flatten_config(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """{'train': {'lr': 0.001}} → {'train.lr': 0.001}; lists become readable strings."""
@@ -247,7 +276,7 @@ def report_figures(report: dict[str, Any], title: str = "") -> list[go.Figure]:
     if report.get("confusion_matrix"):
         cm = report["confusion_matrix"]
         split = cm.get("split", "test")
-        return [confusion_figure(cm["labels"], cm["matrix"], f"{prefix}confusion ({split})")]
+        return [confusion_figure(cm["labels"], cm["matrix"], f"{prefix}confusion matrix ({split})")]
     preds = report.get("test_predictions")
     if preds:
         return [predicted_vs_true_figure(preds["true"], preds["pred"], f"{prefix}predicted vs true"),

@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import LoupeError
+from core.output.files import atomic_write
 from core.paths import loupe_home
 from core.store import RunStore
 
@@ -155,9 +156,7 @@ def save_upload(name: str, data: bytes) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / clean
     if not path.exists():
-        tmp = folder / f".{clean}.part"
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        atomic_write(path, data)
     return path
 
 

@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw
 
 from core.datasets.image_dataset import ImagePool, ImageRecord, stratified_split
 from core.datasets.images import IngestionReport, LoadedImages
+from core.datasets.samples import sample_source
 from core.errors import LoupeError, suggest
 
 SAMPLES = {
@@ -94,7 +95,7 @@ def load_sample(
     for array in arrays:
         digest.update(array.tobytes())
     report = IngestionReport(
-        source=f"sample:{name}", layout=layout, files_seen=len(arrays),
+        source=sample_source(name), layout=layout, files_seen=len(arrays),
         classes={n: labels.count(i) for i, n in enumerate(names)},
     )
     splits = stratified_split(labels, list(range(len(labels))), val_fraction, test_fraction, seed)

@@ -19,15 +19,13 @@ content hash, so extracting the same archive twice reuses the first result.
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
 import stat
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from core.errors import LoupeError
+from core.output.files import atomic_dir
 
 CHUNK = 1 << 20
 SKIPPED_PREFIXES = ("__MACOSX/",)
@@ -180,8 +178,7 @@ def safe_extract(
     if final.is_dir():
         return final
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".extract-", dir=final.parent))
-    try:
+    with atomic_dir(final, mode=None, keep_existing=True) as tmp:
         try:
             with zipfile.ZipFile(zip_path) as zf:
                 members = _check_headers(zf, zip_path, limits)
@@ -211,16 +208,7 @@ def safe_extract(
                 f"{zip_path.name} cannot be extracted ({exc}).",
                 "re-create it with a standard zip tool (deflate compression, no password).",
             ) from exc
-        try:
-            os.replace(tmp, final)
-        except OSError:
-            if not final.is_dir():  # another process won the race with the same content: fine
-                raise
-            shutil.rmtree(tmp, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return final
+    return final  # another process that extracted the same zip first: theirs is kept
 
 
 def is_zip(path: Path) -> bool:

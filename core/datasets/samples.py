@@ -31,22 +31,25 @@ TABULAR_SAMPLES: dict[str, tuple[str, str, Callable[[], pd.DataFrame]]] = {
 }
 
 
-def is_sample(source: str) -> bool:
-    return source.startswith("sample:")
+SAMPLE_PREFIX = "sample:"
 
 
-def sample_name(source: str) -> str:
-    return source.split(":", 1)[1]
-
-
+# --- the one sample resolver: every ``sample:NAME`` is parsed and built here ---------------------
 def parse_sample(source: str | None) -> str | None:
     """The sample's name for ``sample:NAME``, None for anything else (a path, nothing)."""
-    return sample_name(source) if source and is_sample(source) else None
+    if not source or not str(source).startswith(SAMPLE_PREFIX):
+        return None
+    return str(source)[len(SAMPLE_PREFIX):]
+
+
+def sample_source(name: str) -> str:
+    """The data source that names the built-in sample ``name``."""
+    return f"{SAMPLE_PREFIX}{name}"
 
 
 def load_tabular_sample(source: str) -> tuple[pd.DataFrame, str]:
     """(frame, default target) for ``sample:NAME``."""
-    name = sample_name(source)
+    name = parse_sample(source) or source
     if name not in TABULAR_SAMPLES:
         raise LoupeError(f"Unknown tabular sample '{name}'.", suggest(name, TABULAR_SAMPLES))
     _, target, loader = TABULAR_SAMPLES[name]

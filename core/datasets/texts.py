@@ -11,11 +11,8 @@ Tokenization and batching (dynamic padding, length-grouped batches) live in
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import importlib.util
-import io
-import json
 import math
 import re
 from collections.abc import Sequence
@@ -27,11 +24,11 @@ import numpy as np
 import pandas as pd
 
 from core.config import DataConfig
+from core.datasets.samples import parse_sample
+from core.datasets.tables import Table, decode_table_text, read_file_bytes, read_table
 from core.errors import LoupeError, suggest
 
 SAMPLES = {"reviews": "3,000 generated product reviews labelled positive/negative (balanced)"}
-TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".jsonl": None, ".ndjson": None,
-                  ".json": None, ".parquet": None, ".pq": None}
 TEXT_NAMES = ("text", "review", "sentence", "content", "comment", "body", "message", "document",
               "tweet", "review_text", "utterance")
 LABEL_NAMES = ("label", "labels", "sentiment", "class", "target", "category", "polarity", "y")
@@ -57,119 +54,25 @@ class TextTable:
             self.rows = np.arange(len(self.texts))
 
 
-# --- reading -------------------------------------------------------------------------------
-def _read_bytes(path: Path) -> bytes:
-    if not path.exists():
-        raise LoupeError(f"The data file {path} does not exist.",
-                         "check the path (relative paths start at the current folder).")
-    if path.is_dir():
-        raise LoupeError(f"{path} is a folder, not a data file.",
-                         "point data.source at a CSV, TSV, JSONL, Parquet or text file.")
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise LoupeError(f"The data file {path} is empty.",
-                         "choose a file with a header row and at least a few labelled texts.")
-    return raw
-
-
+# --- reading: a thin layer over the one table reader (core.datasets.tables) -----------------
 def decode_text(raw: bytes, path: Path, encoding: str | None = None) -> str:
     """UTF-8 (BOM honoured) unless ``encoding`` is given; else a LoupeError naming the bad line."""
-    if encoding:
-        try:
-            return raw.decode(encoding)
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise LoupeError(f"{path} cannot be read as {encoding}: {exc}.",
-                             "give the file's real encoding (data.encoding), or save it as UTF-8.",
-                             ) from None
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise LoupeError(
-            f"{path} is not UTF-8 text: byte 0x{raw[exc.start]:02x} on line {line} cannot be "
-            "decoded.",
-            "re-save the file as UTF-8 (spreadsheets: 'CSV UTF-8'), or set data.encoding to its "
-            "encoding (e.g. latin-1).",
-        ) from None
+    return decode_table_text(path.name, raw, encoding)
 
 
-def _read_jsonl(text: str, path: Path) -> tuple[pd.DataFrame, list[int]]:
-    records, lines = [], []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise LoupeError(f"{path} line {number} is not valid JSON ({exc.msg}).",
-                             "write one JSON object per line, e.g. "
-                             '{"text": "...", "label": "positive"}.') from None
-        if not isinstance(record, dict):
-            raise LoupeError(f"{path} line {number} is not a JSON object.",
-                             'write one object per line, e.g. {"text": "...", "label": 1}.')
-        records.append(record)
-        lines.append(number)
-    return pd.DataFrame.from_records(records), lines
-
-
-def read_table(path: Path, encoding: str | None = None
-               ) -> tuple[pd.DataFrame, list[int] | None, bytes]:
-    """A frame of a CSV/TSV/JSON(L)/Parquet file, its data rows' file line numbers, its bytes."""
-    suffix = path.suffix.lower()
-    if suffix not in TABLE_SUFFIXES:
-        raise LoupeError(f"Loupe cannot read '{path.name}' as a table of texts.",
-                         "use .csv, .tsv, .jsonl or .parquet — or a .txt of positive lines with "
-                         "data.negative_source set to a .txt of negative lines.")
-    raw = _read_bytes(path)
-    if suffix in (".parquet", ".pq"):
-        try:
-            return pd.read_parquet(io.BytesIO(raw)), None, raw
-        except Exception as exc:  # pyarrow raises several types for corrupt files
-            raise LoupeError(f"{path} is not a readable Parquet file ({exc}).",
-                             "re-export it, e.g. DataFrame.to_parquet(path).") from exc
-    text = decode_text(raw, path, encoding)
-    if suffix in (".jsonl", ".ndjson"):
-        frame, lines = _read_jsonl(text, path)
-        return frame, lines, raw
-    if suffix == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise LoupeError(f"{path} is not valid JSON (line {exc.lineno}: {exc.msg}).",
-                             "fix the JSON, or write one object per line as .jsonl.") from None
-        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-            raise LoupeError(f"{path} must hold a list of objects.",
-                             'write [{"text": "...", "label": "positive"}, ...] or use .jsonl.')
-        return pd.DataFrame.from_records(data), None, raw
-    _refuse_duplicate_header(text, path, TABLE_SUFFIXES[suffix])
-    try:
-        frame = pd.read_csv(io.StringIO(text), sep=TABLE_SUFFIXES[suffix], dtype=str,
-                            keep_default_na=False, skip_blank_lines=True)
-    except pd.errors.ParserError as exc:
-        raise LoupeError(f"{path} is not a well-formed {suffix[1:].upper()} file: {exc}",
-                         "quote fields that contain the separator or line breaks.") from None
-    except pd.errors.EmptyDataError:
-        raise LoupeError(f"The data file {path} is empty.", "add a header row and rows.") from None
-    return frame, None, raw
-
-
-def _refuse_duplicate_header(text: str, path: Path, sep: str) -> None:
-    """pandas would silently rename a second 'text' column to 'text.1'; refuse instead."""
-    first_line = text.lstrip("\ufeff").split("\n", 1)[0]
-    header = [h.strip() for h in next(csv.reader([first_line], delimiter=sep), [])]
-    seen: set[str] = set()
-    for name in header:
-        if name in seen and name:
-            raise LoupeError(f"{path}: the column name '{name}' appears more than once in the header.",
-                             "rename the duplicated columns so every name is unique.")
-        seen.add(name)
+def read_text_frame(path: Path, encoding: str | None = None) -> Table:
+    """A table of texts, cells kept as written (``strings``); .txt is refused here (two-file layout)."""
+    if path.suffix.lower() == ".txt":
+        raise LoupeError(f"{path} is a plain text file but data.negative_source is not set.",
+                         "for the two-file layout set data.source to the positive lines and "
+                         "data.negative_source to the negative lines; or use a CSV with text and "
+                         "label columns.")
+    return read_table(path, max_rows=None, encoding=encoding, strings=True)
 
 
 def read_lines(path: Path, encoding: str | None = None) -> tuple[list[str], bytes]:
     """Non-blank lines of a plain text file (one text per line)."""
-    raw = _read_bytes(path)
+    raw = read_file_bytes(path)
     lines = [line.strip() for line in decode_text(raw, path, encoding).splitlines()]
     return [line for line in lines if line], raw
 
@@ -355,23 +258,18 @@ def read_text_table(cfg: DataConfig) -> TextTable:
     if not source:
         raise LoupeError("No data source given.",
                          "set data.source to a CSV/TSV/JSONL/Parquet file or 'sample:reviews'.")
-    if source.startswith("sample:"):
-        frame = load_sample_frame(source.split(":", 1)[1])
+    sample = parse_sample(source)
+    if sample is not None:
+        frame = load_sample_frame(sample)
         digest = hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
         table = table_from_frame(frame, cfg, source, digest)
     elif cfg.negative_source:
         table = _two_file_table(cfg)
-    elif Path(source).suffix.lower() == ".txt":
-        raise LoupeError(f"{source} is a plain text file but data.negative_source is not set.",
-                         "for the two-file layout set data.source to the positive lines and "
-                         "data.negative_source to the negative lines; or use a CSV with text and "
-                         "label columns.")
     else:
         path = Path(source).expanduser()
-        frame, lines, raw = read_table(path, getattr(cfg, "encoding", None))
+        read = read_text_frame(path, getattr(cfg, "encoding", None))
         header = path.suffix.lower() in (".csv", ".tsv", ".tab")
-        table = table_from_frame(frame, cfg, str(path), hashlib.sha256(raw).hexdigest(),
-                                 lines, header)
+        table = table_from_frame(read.frame, cfg, str(path), read.fingerprint, read.lines, header)
     if len(table.label_names) < 2:
         raise LoupeError(f"{table.source}: every row has the label '{table.label_names[0]}'; a "
                          "classifier needs at least two classes.",

@@ -10,6 +10,7 @@ from core.output.escape import html_text, md, md_code, md_inline_html, term
 from core.output.files import (
     FORMULA_PREFIXES,
     TABLE_SUFFIXES,
+    atomic_dir,
     atomic_write,
     check_new_dir,
     check_output,
@@ -32,7 +33,7 @@ from core.output.masking import (
 )
 
 __all__ = [
-    "FORMULA_PREFIXES", "TABLE_SUFFIXES", "atomic_write", "check_new_dir", "check_output",
+    "FORMULA_PREFIXES", "TABLE_SUFFIXES", "atomic_dir", "atomic_write", "check_new_dir", "check_output",
     "check_outputs", "csv_bytes", "csv_safe", "html_text", "is_machine_key", "mask_data",
     "mask_label", "mask_message", "mask_names", "mask_table", "md", "md_code", "md_inline_html",
     "neutralise_cell", "show_path", "show_source", "table_bytes", "term", "write_table",

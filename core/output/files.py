@@ -4,8 +4,11 @@
   refused unless ``force``, a folder is refused, the suffix must be one the writer knows, the
   parent folder must exist and be a folder. Commands that write several files validate all of
   them first (``check_outputs``), so ``export --report <a folder>`` fails before the zip exists.
-- ``atomic_write`` is the one way a finished output lands on disk: a temporary file in the same
-  folder, fsync, rename. An interrupted write leaves the old file (or nothing), never half a file.
+- ``atomic_write`` is the one way a finished output file lands on disk: a temporary file in the
+  same folder, fsync, rename. An interrupted write leaves the old file (or nothing), never half a
+  file. ``atomic_dir`` is the same for a folder (an export folder, an extracted zip): built beside
+  its target, renamed into place, removed on any error. (Checkpoints swap folders with
+  ``core.checkpoint.commit_dir``, whose fixed ``.tmp``/``.old`` names let a crashed run recover.)
 - ``write_table`` writes predictions and explanation tables (CSV/TSV/JSONL/Parquet) through it;
   CSV and TSV cells are neutralised against formula injection (``csv_safe``).
 
@@ -19,8 +22,10 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -129,6 +134,37 @@ def atomic_write(path: str | os.PathLike[str], data: bytes | str, *, mode: int =
         Path(tmp).unlink(missing_ok=True)
         raise
     return out
+
+
+@contextmanager
+def atomic_dir(final: str | os.PathLike[str], *, mode: int | None = 0o755,
+               keep_existing: bool = False) -> Iterator[Path]:
+    """Yield a fresh folder beside ``final``; when the block ends without an error it is renamed
+    to ``final`` (which must be absent or an empty folder), otherwise it is removed.
+
+    ``keep_existing``: when another process put ``final`` in place first (same content, e.g. a
+    zip extracted under its hash), keep theirs and drop ours instead of failing."""
+    out = Path(final).expanduser()
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name[:80]}.", suffix=".part", dir=out.parent))
+    except OSError as exc:
+        raise LoupeError(f"Cannot write {show_path(out)} ({exc.strerror}).",
+                         "pick a folder you can write to.") from exc
+    try:
+        yield tmp
+        if mode is not None:
+            tmp.chmod(mode)
+        if out.is_dir() and not keep_existing and not any(out.iterdir()):
+            out.rmdir()
+        try:
+            os.replace(tmp, out)
+        except OSError:
+            if not (keep_existing and out.is_dir()):
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def neutralise_cell(value: object) -> object:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from core.datasets.samples import parse_sample
 from core.privacy import mask_text
 
 # Keys whose values are machine fields (exact names, or names ending in one of the suffixes).
@@ -132,7 +133,7 @@ def show_path(path: str | os.PathLike[str] | None) -> str:
     if path is None or str(path) == "":
         return "—"
     raw = str(path)
-    if raw.startswith("sample:"):
+    if parse_sample(raw) is not None:
         return mask_message(raw)
     p = Path(raw).expanduser()
     home = loupe_home_path()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.errors import LoupeError
+from core.datasets.tables import read_table
 from core.privacy.anonymity import DEFAULT_K, KAnonymity, LeakWarning, k_anonymity
 from core.privacy.profile import Profile, profile_frame
 from core.privacy.report import (
@@ -24,57 +24,11 @@ from core.privacy.report import (
     scan_frame,
 )
 
-READERS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet", ".pq": "parquet",
-           ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
-FIX_FORMAT = "save it as CSV, TSV, Parquet or JSON Lines (.csv, .tsv, .parquet, .jsonl)."
 
-
-def load_table(path: str | Path) -> pd.DataFrame:
-    """Read CSV/TSV/Parquet/JSONL into a DataFrame, or raise a LoupeError naming file and fix."""
-    p = Path(path)
-    if not p.exists():
-        raise LoupeError(f"File {str(p)!r} does not exist.", "check the path and try again.")
-    if p.is_dir():
-        raise LoupeError(f"{str(p)!r} is a folder, not a table file.", "pass a file: " + FIX_FORMAT)
-    fmt = READERS.get(p.suffix.lower())
-    if fmt is None:
-        raise LoupeError(f"Cannot read {p.name!r}: unknown table format {p.suffix or '(none)'!r}.",
-                         FIX_FORMAT)
-    try:
-        df = _read(p, fmt)
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise LoupeError(f"Cannot read {p.name!r} as {fmt.upper()}: {_first_line(exc)}",
-                         f"check the file is valid {fmt.upper()}, or " + FIX_FORMAT) from exc
-    except Exception as exc:  # pyarrow raises its own types for corrupt Parquet
-        raise LoupeError(f"Cannot read {p.name!r} as {fmt.upper()}: {_first_line(exc)}",
-                         f"check the file is valid {fmt.upper()}, or " + FIX_FORMAT) from exc
-    if df.shape[1] == 0:
-        raise LoupeError(f"{p.name!r} has no columns.", "check the file has a header row.")
-    return df
-
-
-def _read(p: Path, fmt: str) -> pd.DataFrame:
-    if fmt == "csv":
-        return pd.read_csv(p, sep=None, engine="python") if _odd_separator(p) else pd.read_csv(p)
-    if fmt == "tsv":
-        return pd.read_csv(p, sep="\t")
-    if fmt == "parquet":
-        return pd.read_parquet(p)
-    if fmt == "jsonl":
-        return pd.read_json(p, lines=True)
-    return pd.read_json(p)
-
-
-def _odd_separator(p: Path) -> bool:
-    """A ';'-separated "CSV" (common with European locales) gets sniffed instead of misread."""
-    with p.open("r", encoding="utf-8", errors="replace") as fh:
-        head = fh.readline()
-    return head.count(";") > head.count(",")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:200] if text else type(exc).__name__
+def load_table(path: str | Path, encoding: str | None = None) -> pd.DataFrame:
+    """The whole table (no row sampling: the scan samples itself), read by the one table reader
+    ``core.datasets.tables.read_table`` that ``loupe train`` uses, so both give the same errors."""
+    return read_table(path, max_rows=None, encoding=encoding).frame
 
 
 @dataclass
@@ -122,9 +76,10 @@ def inspect_frame(df: pd.DataFrame, path: str = "<frame>", k: int = DEFAULT_K,
 def inspect_file(path: str | Path, k: int = DEFAULT_K,
                  quasi_identifiers: Sequence[str] | None = None,
                  sample_rows: int | None = DEFAULT_SAMPLE_ROWS, progress: Progress | None = None,
-                 overrides: Mapping[str, str] | None = None) -> InspectionResult:
+                 overrides: Mapping[str, str] | None = None,
+                 encoding: str | None = None) -> InspectionResult:
     """Load ``path`` and inspect it. Quasi-identifiers default to the ones the scan found."""
-    df = load_table(path)
+    df = load_table(path, encoding)
     return inspect_frame(df, str(path), k=k, quasi_identifiers=quasi_identifiers,
                          sample_rows=sample_rows, progress=progress, overrides=overrides)
 

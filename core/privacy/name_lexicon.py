@@ -22,12 +22,13 @@ import json
 import logging
 import math
 import os
-import tempfile
 import threading
 import unicodedata
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+
+from core.errors import LoupeError
 
 LOG = logging.getLogger(__name__)
 FORMAT = 1  # bump when the derived table's meaning changes
@@ -133,17 +134,12 @@ def build_packed() -> dict[str, int]:
     return packed
 
 
-def _write_atomic(path: Path, packed: dict[str, int]) -> None:
+def _write_cache(path: Path, packed: dict[str, int]) -> None:
+    from core.output.files import atomic_write  # core.output imports core.privacy: import late
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"format": FORMAT, "versions": _versions(), "table": packed}, fh,
-                      separators=(",", ":"))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, json.dumps({"format": FORMAT, "versions": _versions(), "table": packed},
+                                  separators=(",", ":")))
 
 
 def _load() -> NameLexicon | None:
@@ -164,8 +160,8 @@ def _load() -> NameLexicon | None:
         pass  # missing or damaged: rebuild below
     packed = build_packed()
     try:
-        _write_atomic(path, packed)
-    except OSError as exc:  # read-only home: keep it in memory for this process
+        _write_cache(path, packed)
+    except (OSError, LoupeError) as exc:  # read-only home: keep it in memory for this process
         LOG.warning("could not cache the person-name lexicon at %s (%s)", path, exc)
     return NameLexicon(packed)
 

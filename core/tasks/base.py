@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -136,6 +136,22 @@ class Task(ABC):
     @abstractmethod
     def load_weights(self, model: nn.Module, artifact_dir: Path) -> None:
         """Load the saved weights back into a model built by ``build_model`` (best checkpoint)."""
+
+    # --- the model folder's description and export masking (i14-io) ----------------------
+    # ``artifact_files``: file name inside the folder ``save_artifact`` writes -> what it holds,
+    # in one sentence. The model card's "How to load" lists the ones a folder has; nothing
+    # outside the task names these files.
+    artifact_files: ClassVar[dict[str, str]] = {
+        "model.safetensors": "the weights (safetensors: tensors only, no pickle)",
+    }
+
+    def mask_artifact_config(self, name: str, data: Any) -> tuple[Any, str]:
+        """How an export masks the JSON file ``name`` of the model folder before it leaves:
+        (masked data, what masking means for predictions, or ''). Default: every text through
+        the keyed hash (``core.output.mask_data``), machine fields kept."""
+        from core.output import mask_data
+
+        return mask_data(data, "hash"), ""
 
     # --- throughput accounting ------------------------------------------------------------
     def count(self, batch: dict[str, torch.Tensor]) -> dict[str, int]:

@@ -42,6 +42,7 @@ from core.datasets.images import (
     input_files,
     load_folder,
 )
+from core.datasets.samples import parse_sample, sample_source
 from core.errors import LoupeError, suggest
 from core.evaluate import classification_metrics, confusion, per_class_table
 from core.models import image_models as im
@@ -64,10 +65,6 @@ _AUGMENT = {
     "shapes": {"flip": True, "crop_scale": (0.6, 1.0), "jitter": 0.2},
 }
 _PHOTO_AUGMENT = {"flip": True, "crop_scale": (0.35, 1.0), "jitter": 0.2}
-
-
-def _sample_name(source: str) -> str | None:
-    return source.split(":", 1)[1] if source.startswith("sample:") else None
 
 
 def _unwrap(model: nn.Module) -> nn.Module:
@@ -94,7 +91,7 @@ class ImageTask(Task):
         if sample in ("digits", "shapes"):
             return RunConfig(
                 task=self.kind, name=f"{sample}-cnn",
-                data=DataConfig(source=f"sample:{sample}"),
+                data=DataConfig(source=sample_source(sample)),
                 model=ModelConfig(name=im.SMALL_CNN, image_size=32, dropout=0.1, pretrained=False),
                 train=TrainConfig(epochs=30 if sample == "digits" else 15,
                                   batch_size=64 if sample == "digits" else 32, lr=3e-3,
@@ -114,7 +111,7 @@ class ImageTask(Task):
             raise LoupeError("small_cnn is trained from scratch, so there is no backbone to "
                              "freeze.", "set model.freeze_backbone to false, or use "
                              "efficientnet_lite0.")
-        sample = _sample_name(cfg.data.source)
+        sample = parse_sample(cfg.data.source)
         size = spec.fixed_size or cfg.model.image_size
         if not 8 <= size <= 1024:
             raise LoupeError(f"model.image_size {size} is outside 8 to 1024 pixels.",
@@ -158,11 +155,11 @@ class ImageTask(Task):
 
     @staticmethod
     def _default_model(source: str) -> str:
-        return im.SMALL_CNN if _sample_name(source) in ("digits", "shapes") else im.LITE0
+        return im.SMALL_CNN if parse_sample(source) in ("digits", "shapes") else im.LITE0
 
     def _load_source(self, data: DataConfig, prep: Preprocess) -> LoadedImages:
         source = (data.source or "").strip()
-        sample = _sample_name(source)
+        sample = parse_sample(source)
         if sample is not None:
             return image_samples.load_sample(sample, prep.resize_size, data.val_fraction,
                                              data.test_fraction, data.seed, data.max_rows)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,7 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
-from core.datasets.samples import TABULAR_SAMPLES, is_sample, load_tabular_sample
+from core.datasets.samples import TABULAR_SAMPLES, load_tabular_sample, parse_sample, sample_source
 from core.datasets.tables import Table, fingerprint_frame, numeric_or_none, read_table, sample_rows
 from core.datasets.tabular_prep import (
     Preprocessor,
@@ -31,10 +31,13 @@ from core.datasets.tabular_prep import (
 from core.errors import LoupeError, suggest
 from core.evaluate import downsample_indices, regression_metrics
 from core.models.mlp import MLP
+from core.output import mask_data
+from core.privacy import mask_frame
 from core.runtime import inference_mode, inference_runtime
 from core.tasks import register
 from core.tasks.base import Predictor, PreparedData, Task
 
+PREPROCESSING_FILE = "preprocessing.json"  # the column encoding; described in artifact_files
 MIN_ROWS = 20
 
 
@@ -68,7 +71,7 @@ class TabularTask(Task):
         sample = sample or "house_prices"
         return RunConfig(
             task=self.kind,
-            data=DataConfig(source=f"sample:{sample}", target=TABULAR_SAMPLES[sample][1]),
+            data=DataConfig(source=sample_source(sample), target=TABULAR_SAMPLES[sample][1]),
             model=ModelConfig(name="mlp", hidden_sizes=(128, 64), dropout=0.1),
             train=TrainConfig(epochs=150, batch_size=64, lr=self.default_lr, patience=20,
                               weight_decay=1e-4),
@@ -79,7 +82,7 @@ class TabularTask(Task):
         d = cfg.data
         if not d.source:
             raise LoupeError("No data chosen.", "pass --data FILE or pick a sample.")
-        if is_sample(d.source):
+        if parse_sample(d.source) is not None:
             frame, default_target = load_tabular_sample(d.source)
             table = sample_rows(Table(frame, fingerprint_frame(frame), source_rows=len(frame)),
                                 d.max_rows, d.seed)
@@ -193,8 +196,27 @@ class TabularTask(Task):
         config = {"task": self.kind, "architecture": "mlp", "in_features": model.in_features,
                   "hidden_sizes": list(cfg.model.hidden_sizes), "dropout": cfg.model.dropout}
         (out_dir / "config.json").write_text(json.dumps(config, indent=2))
-        (out_dir / "preprocessing.json").write_text(json.dumps(data.meta["preprocessing"], indent=2))
+        (out_dir / PREPROCESSING_FILE).write_text(json.dumps(data.meta["preprocessing"], indent=2))
         (out_dir / "run_config.json").write_text(cfg.to_json())
+
+    # --- the model folder's description and export masking (i14-io) ----------------------
+    artifact_files: ClassVar[dict[str, str]] = {
+        "model.safetensors": "the weights (safetensors: tensors only, no pickle)",
+        "config.json": "the layer sizes of the network",
+        PREPROCESSING_FILE: "the column encoding the network expects (medians, means and scales "
+                            "of numeric columns, categories of the others)",
+        "run_config.json": "the full training configuration of the run",
+    }
+
+    def mask_artifact_config(self, name: str, data: Any) -> tuple[Any, str]:
+        """Categories and fills are read in their column's context before the keyed hash, so a
+        ``last_name`` category is masked even where it looks like an ordinary word."""
+        if name != PREPROCESSING_FILE:
+            return super().mask_artifact_config(name, data)
+        masked, _ = mask_categories(data)
+        return mask_data(masked, "hash"), (
+            "Those categories no longer match raw inputs: rows with them encode like an unseen "
+            "category, so their predictions can differ from the original run's.")
 
     def load_weights(self, model: nn.Module, artifact_dir: Path) -> None:
         load_model(model, str(artifact_dir / "model.safetensors"))
@@ -266,6 +288,36 @@ class TabularPredictor(Predictor):
 
     def load_inputs(self, path: Path) -> pd.DataFrame:
         return read_table(path, max_rows=None).frame
+
+
+def mask_categories(prep: Any) -> tuple[Any, int]:
+    """Categories read in their column's context: a bare 'Kowalski' is no e-mail, but in a
+    ``last_name`` column it is a name. Direct-identifier columns are masked whole (keyed hash)."""
+    categories = prep.get("categories") if isinstance(prep, dict) else None
+    if not isinstance(categories, dict):
+        return prep, 0
+    changed, out = 0, {}
+    for column, values in categories.items():
+        if not isinstance(values, list) or not values:
+            out[column] = values
+            continue
+        masked = mask_frame(pd.DataFrame({column: [str(v) for v in values]}), operator="hash")
+        new = [str(v) for v in masked[column]] if column in masked else []
+        changed += sum(a != b for a, b in zip(values, new, strict=False)) + len(values) - len(new)
+        out[column] = new
+    fills = dict(prep.get("fills") or {})
+    for column, fill in fills.items():  # the fill is the mode: mask it as its category was masked
+        raw = categories.get(column) if isinstance(categories.get(column), list) else []
+        if isinstance(fill, str) and fill in raw and raw.index(fill) < len(out.get(column, [])):
+            new_fill = out[column][raw.index(fill)]
+        elif isinstance(fill, str):
+            frame = mask_frame(pd.DataFrame({column: [fill] + [str(v) for v in raw]}), operator="hash")
+            new_fill = str(frame[column].iloc[0]) if column in frame else ""
+        else:
+            new_fill = fill
+        changed += int(new_fill != fill)
+        fills[column] = new_fill
+    return {**prep, "categories": out, **({"fills": fills} if fills else {})}, changed
 
 
 register(TabularTask())

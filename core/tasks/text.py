@@ -21,11 +21,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from core.datasets.samples import sample_source
 from core.datasets.texts import (
     SAMPLES,
     decode_text,
     pick_text_column,
-    read_table,
+    read_text_frame,
     read_text_table,
     stratified_split,
 )
@@ -84,7 +85,7 @@ class TextTask(Task):
         return RunConfig(
             task=self.kind,
             name=f"{name}-minilm" if sample else "",
-            data=DataConfig(source=f"sample:{name}", val_fraction=0.15, test_fraction=0.15),
+            data=DataConfig(source=sample_source(name), val_fraction=0.15, test_fraction=0.15),
             model=ModelConfig(name=tm.DEFAULT_MODEL, max_length=128, dropout=0.1),
             train=TrainConfig(epochs=1 if sample else 3, batch_size=32, lr=self.default_lr,
                               weight_decay=0.01, warmup_ratio=0.1, patience=2),
@@ -276,7 +277,7 @@ class TextPredictor(Predictor):
             lines = decode_text(path.read_bytes(), path).splitlines()
             texts = [line.strip() for line in lines if line.strip()]
         else:
-            frame, _, _ = read_table(path)
+            frame = read_text_frame(path).frame
             column = self.meta.get("text_column")
             if column not in frame.columns:
                 column = pick_text_column(frame, str(path), None)

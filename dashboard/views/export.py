@@ -13,8 +13,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from core.errors import LoupeError
-from core.export import export_model_folder
-from core.report_html import build_html_report
+from core.export import build_html_report, export_model_folder
 from dashboard.components.feedback import show_errors
 from dashboard.components.run_picker import pick_run
 from dashboard.resources import get_store

@@ -19,14 +19,15 @@ from safetensors.torch import save_file
 from core.config import RunConfig
 from core.errors import LoupeError
 from core.export import (
+    build_html_report,
     collect_export,
     export_model_dir,
     export_model_folder,
     export_model_zip,
     export_run,
     is_pickle,
+    write_html_report,
 )
-from core.report_html import build_html_report, write_html_report
 from core.store import RunStore
 from core.tasks import get_task
 from core.train import train
@@ -248,3 +249,34 @@ def test_write_html_report_atomic(trained: tuple[RunStore, str, str], tmp_path: 
     path = write_html_report(run_id, tmp_path / "deep" / "report.html", store)
     assert path.read_text().rstrip().endswith("</html>")
     assert [p.name for p in path.parent.iterdir()] == ["report.html"]
+
+
+def test_card_and_masking_come_from_the_task(trained: tuple[RunStore, str, str]) -> None:
+    """The model folder is described by ``Task.artifact_files`` and its configs masked by
+    ``Task.mask_artifact_config``: export and card name no kind's file themselves."""
+    store, clean, pii = trained
+    task = get_task("tabular")
+    card = collect_export(clean, store).files["MODEL_CARD.md"].decode()
+    for name, what in task.artifact_files.items():
+        assert f"- `{name}`: {what}" in card.replace("\\", "")  # Markdown escapes removed
+    masked_card = collect_export(pii, store).files["MODEL_CARD.md"].decode()
+    _, consequence = task.mask_artifact_config("preprocessing.json", {"categories": {}})
+    assert consequence and consequence in masked_card.replace("\\", "")
+    same, nothing = task.mask_artifact_config("config.json", {"hidden_sizes": [8]})
+    assert same == {"hidden_sizes": [8]} and nothing == ""
+
+
+def test_report_draws_with_the_dashboards_builders(trained: tuple[RunStore, str, str]) -> None:
+    """The report's figures are core.plots figures (same colours as the Runs page), masked."""
+    from core import plots
+    from core.export.bundle import load_report
+    from core.export.report_html import _curve_figures, _prediction_figures
+
+    store, run_id, _ = trained
+    report = load_report(store, run_id)
+    figures = _prediction_figures(report)
+    shown = plots.report_figures(report)
+    assert [f.to_json() for f in figures[:len(shown)]] == [f.to_json() for f in shown]
+    curves = _curve_figures(store.curves(run_id))
+    assert curves and curves[0].to_json() == plots.curves_figure(store.curves(run_id), "loss").to_json()
+    assert figures[0].data[0].marker.color == plots.PALETTE[0]

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.model_card import TOKENIZER_PREFIXES
+from core.export import TOKENIZER_PREFIXES
 from data.make_pii import make_pii
 from tests.hostile.conftest import cli
 

@@ -84,7 +84,7 @@ def test_model_card_renders_hostile_labels_names_and_notes_as_text(run: str) -> 
 
 
 def test_html_report_escapes_every_hostile_text(run: str) -> None:
-    from core.report_html import build_html_report
+    from core.export import build_html_report
 
     html = build_html_report(run)
     assert_inert(html, allow_inline_scripts=True)
@@ -124,7 +124,7 @@ def test_browser_fetches_and_runs_nothing(run: str, tmp_path: Path) -> None:
     """Open the report, the explanation page and the rendered card in Chromium: no request leaves
     the file (plotly.js is inline) and no dialog opens."""
     from core.explain import explain
-    from core.report_html import write_html_report
+    from core.export import write_html_report
     from tests.browser.harness import browser
 
     pages = [write_html_report(run, tmp_path / "report.html")]

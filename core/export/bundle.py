@@ -1,4 +1,4 @@
-"""Export a run: its model folder, a model card and (see ``core.report_html``) an HTML report.
+"""Export a run: its model folder, a model card and (see ``core.export.report_html``) an HTML report.
 
 What leaves the machine is what a recipient needs to use the model and nothing that could run
 code or identify someone:
@@ -22,17 +22,16 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
-import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from core.errors import LoupeError
-from core.model_card import TOKENIZER_PREFIXES, write_model_card
-from core.output import atomic_write, check_new_dir, check_output, mask_data, show_path
-from core.privacy import mask_frame
+from core.export.card_facts import TOKENIZER_PREFIXES
+from core.export.model_card import write_model_card
+from core.output import atomic_dir, atomic_write, check_new_dir, check_output, mask_data, show_path
 from core.store import RunStore
 
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".joblib")
@@ -95,39 +94,18 @@ def _changes(before: Any, after: Any) -> int:
     return int(before != after) if isinstance(before, str) else 0
 
 
-def _mask_categories(prep: Any) -> tuple[Any, int]:
-    """Categories read in their column's context: a bare 'Kowalski' is no e-mail, but in a
-    ``last_name`` column it is a name. Direct-identifier columns are masked whole (keyed hash)."""
-    import pandas as pd
+def _config_masker(kind: str) -> Callable[[str, Any], tuple[Any, str]]:
+    """The task's ``mask_artifact_config`` (a kind that is not registered: plain keyed hash)."""
+    from core.tasks import get_task
 
-    categories = prep.get("categories") if isinstance(prep, dict) else None
-    if not isinstance(categories, dict):
-        return prep, 0
-    changed, out = 0, {}
-    for column, values in categories.items():
-        if not isinstance(values, list) or not values:
-            out[column] = values
-            continue
-        masked = mask_frame(pd.DataFrame({column: [str(v) for v in values]}), operator="hash")
-        new = [str(v) for v in masked[column]] if column in masked else []
-        changed += sum(a != b for a, b in zip(values, new, strict=False)) + len(values) - len(new)
-        out[column] = new
-    fills = dict(prep.get("fills") or {})
-    for column, fill in fills.items():  # the fill is the mode: mask it as its category was masked
-        raw = categories.get(column) if isinstance(categories.get(column), list) else []
-        if isinstance(fill, str) and fill in raw and raw.index(fill) < len(out.get(column, [])):
-            new_fill = out[column][raw.index(fill)]
-        elif isinstance(fill, str):
-            frame = mask_frame(pd.DataFrame({column: [fill] + [str(v) for v in raw]}), operator="hash")
-            new_fill = str(frame[column].iloc[0]) if column in frame else ""
-        else:
-            new_fill = fill
-        changed += int(new_fill != fill)
-        fills[column] = new_fill
-    return {**prep, "categories": out, **({"fills": fills} if fills else {})}, changed
+    try:
+        return get_task(kind).mask_artifact_config
+    except Exception:  # an unknown or unloadable kind: every text through the keyed hash
+        return lambda name, data: (mask_data(data, "hash"), "")
 
 
-def _model_files(model_dir: Path, notes: list[str]) -> dict[str, bytes]:
+def _model_files(model_dir: Path, notes: list[str],
+                 mask_config: Callable[[str, Any], tuple[Any, str]]) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     for path in sorted(p for p in model_dir.rglob("*") if p.is_file()):
         rel = path.relative_to(model_dir).as_posix()
@@ -141,26 +119,19 @@ def _model_files(model_dir: Path, notes: list[str]) -> dict[str, bytes]:
             except ValueError:
                 parsed = None
             if parsed is not None:
-                if rel == "preprocessing.json":  # categories and fills read in their column's context
-                    parsed_ctx, _ = _mask_categories(parsed)
-                    masked = mask_data(parsed_ctx, "hash")
-                else:
-                    masked = mask_data(parsed, "hash")
+                masked, consequence = mask_config(rel, parsed)
                 changed = _changes(parsed, masked)
                 if changed:
                     data = (json.dumps(masked, indent=2) + "\n").encode()
-                    notes.append(_masked_note(rel, changed))
+                    notes.append(_masked_note(rel, changed, consequence))
         files[rel] = data
     return files
 
 
-def _masked_note(rel: str, changed: int) -> str:
+def _masked_note(rel: str, changed: int, consequence: str = "") -> str:
     note = (f"{rel}: {changed} value(s) that looked like personal data were replaced by keyed-hash "
             "tokens such as <EMAIL:1f0c…>.")
-    if rel == "preprocessing.json":
-        note += (" Those categories no longer match raw inputs: rows with them encode like an "
-                 "unseen category, so their predictions can differ from the original run's.")
-    return note
+    return f"{note} {consequence}" if consequence else note
 
 
 def collect_export(run_id: str, store: RunStore | None = None) -> ExportBundle:
@@ -173,7 +144,7 @@ def collect_export(run_id: str, store: RunStore | None = None) -> ExportBundle:
                          "train the run again; its artifacts were moved or deleted.")
     report = load_report(store, run["id"])
     bundle = ExportBundle(run=run, report=report, model_dir=model_dir)
-    bundle.files = _model_files(model_dir, bundle.notes)
+    bundle.files = _model_files(model_dir, bundle.notes, _config_masker(run["task"]))
     if not any(name.endswith(".safetensors") for name in bundle.files):
         raise LoupeError(f"Run {run['id']} has no safetensors weights in {show_path(model_dir)}.",
                          "train the run again with this version of Loupe.")
@@ -214,11 +185,6 @@ def export_model_folder(run_id: str, store: RunStore | None = None) -> bytes:
     return zip_bytes(collect_export(run_id, store).files)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> Path:
-    """Kept for callers of the old name: ``core.output.atomic_write``."""
-    return atomic_write(path, data)
-
-
 def export_model_zip(run_id: str, out_path: str | Path, store: RunStore | None = None,
                      force: bool = False) -> Path:
     """Write the export zip to ``out_path`` atomically; an existing file only with ``force``."""
@@ -231,23 +197,11 @@ def export_model_dir(run_id: str, out_dir: str | Path, store: RunStore | None = 
     """Write the export as a plain folder; ``out_dir`` must not exist or be empty."""
     out = check_new_dir(out_dir, force=force)
     bundle = collect_export(run_id, store)
-    try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    except OSError as exc:
-        raise LoupeError(f"Cannot write {show_path(out)} ({exc.strerror}).",
-                         "pick a folder you can write to.") from exc
-    try:
+    with atomic_dir(out) as tmp:
         for name, data in bundle.files.items():
             target = tmp / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        tmp.chmod(0o755)
-        if out.exists():
-            out.rmdir()
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 

@@ -12,7 +12,6 @@ source is shown by masked file name (or relative to LOUPE_HOME), never as an abs
 from __future__ import annotations
 
 import html
-import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -22,18 +21,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from core.export import load_report
-from core.model_card import (
+from core import plots
+from core.export.bundle import load_report
+from core.export.card_facts import (
     baseline_models,
     fmt,
     labels_of,
-    limitations,
     metric_table,
     read_configs,
     split_rows,
 )
+from core.export.model_card import limitations
 from core.output import atomic_write, check_output, html_text, mask_message, md_inline_html, show_source
 from core.output.figures import mask_figure
 from core.privacy import mask_frame
@@ -104,91 +103,28 @@ def _table(frame: pd.DataFrame, numeric_cols: Iterable[str] = ()) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-# --- figures -------------------------------------------------------------------------------------
-def _style(fig: go.Figure, height: int = 380) -> go.Figure:
-    fig.update_layout(template="plotly_white", height=height, margin={"l": 50, "r": 20, "t": 40, "b": 40},
-                      legend={"orientation": "h", "y": -0.18})
-    return fig
-
-
-def curves_figure(curves: pd.DataFrame) -> go.Figure | None:
+# --- figures: the dashboard's builders (core.plots), so a chart looks the same in both ----------
+def _curve_figures(curves: pd.DataFrame) -> list[go.Figure]:
     if curves.empty:
-        return None
-    names = [n for n in CURVE_NAMES if n in set(curves["name"])][:6]
-    if not names:
-        names = sorted(set(curves["name"]))[:4]
-    cols = 2 if len(names) > 1 else 1
-    rows = math.ceil(len(names) / cols)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=names, vertical_spacing=0.12)
-    colors = {"train": "#3b5bdb", "val": "#e8590c", "test": "#2b8a3e"}
-    for i, name in enumerate(names):
-        part = curves[curves["name"] == name]
-        for split, series in part.groupby("split", sort=True):
-            mode = "lines" if len(series) > 1 else "markers"
-            fig.add_trace(go.Scatter(x=series["step"], y=series["value"], name=str(split), mode=mode,
-                                     legendgroup=str(split), showlegend=i == 0,
-                                     line={"color": colors.get(str(split))}),
-                          row=i // cols + 1, col=i % cols + 1)
-    fig.update_xaxes(title_text="step", row=rows)
-    return _style(fig, 300 * rows)
+        return []
+    present = set(curves["name"])
+    names = [n for n in CURVE_NAMES if n in present][:6] or sorted(present)[:4]
+    return [plots.curves_figure(curves, name) for name in names]
 
 
-def regression_figure(preds: Mapping[str, Sequence[float]], target: str) -> go.Figure | None:
-    true, pred = np.asarray(preds.get("true", []), float), np.asarray(preds.get("pred", []), float)
-    if not len(true):
-        return None
-    resid = true - pred
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("predicted vs true (test)", "residuals (test)"))
-    fig.add_trace(go.Scattergl(x=true, y=pred, mode="markers", name="rows",
-                               marker={"size": 5, "opacity": 0.55, "color": "#3b5bdb"}), row=1, col=1)
-    lo, hi = float(min(true.min(), pred.min())), float(max(true.max(), pred.max()))
-    fig.add_trace(go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="perfect",
-                             line={"dash": "dash", "color": "#868e96"}), row=1, col=1)
-    fig.add_trace(go.Scattergl(x=pred, y=resid, mode="markers", name="residual", showlegend=False,
-                               marker={"size": 5, "opacity": 0.55, "color": "#e8590c"}), row=1, col=2)
-    fig.add_hline(y=0, line_dash="dash", line_color="#868e96", row=1, col=2)
-    fig.update_xaxes(title_text=f"true {target}", row=1, col=1)
-    fig.update_yaxes(title_text=f"predicted {target}", row=1, col=1)
-    fig.update_xaxes(title_text=f"predicted {target}", row=1, col=2)
-    fig.update_yaxes(title_text="true − predicted", row=1, col=2)
-    return _style(fig, 400)
-
-
-def baselines_figure(baselines: Mapping[str, Mapping[str, float]], metric: str = "rmse") -> go.Figure | None:
-    models = [m for m in baselines if metric in baselines[m]]
-    if not models:
-        return None
-    fig = go.Figure(go.Bar(x=models, y=[baselines[m][metric] for m in models], marker_color="#3b5bdb",
-                           text=[fmt(baselines[m][metric]) for m in models], textposition="outside"))
-    fig.update_layout(title=f"test {metric} by model (lower is better)")
-    return _style(fig, 320)
-
-
-def confusion_figure(cm: Mapping[str, Any]) -> go.Figure | None:
-    labels = [mask_message(x) for x in cm.get("labels", [])]
-    matrix = np.asarray(cm.get("matrix", []), dtype=float)
-    if not labels or matrix.size == 0:
-        return None
-    share = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
-    fig = go.Figure(go.Heatmap(z=share, x=labels, y=labels, colorscale="Blues", zmin=0, zmax=1,
-                               text=matrix.astype(int), texttemplate="%{text}",
-                               hovertemplate="true %{y}<br>predicted %{x}<br>%{text} examples<extra></extra>",
-                               colorbar={"title": "share of row"}))
-    fig.update_layout(title=f"confusion matrix ({cm.get('split', 'test')})",
-                      xaxis_title="predicted", yaxis_title="true", yaxis_autorange="reversed")
-    side = min(900, 260 + 28 * len(labels))
-    return _style(fig, side)
-
-
-def per_class_figure(rows: Sequence[Mapping[str, Any]]) -> go.Figure | None:
-    if not rows:
-        return None
-    labels = [mask_message(r["label"]) for r in rows]
-    fig = go.Figure()
-    for metric, color in (("precision", "#3b5bdb"), ("recall", "#e8590c"), ("f1", "#2b8a3e")):
-        fig.add_trace(go.Bar(x=labels, y=[r.get(metric) for r in rows], name=metric, marker_color=color))
-    fig.update_layout(barmode="group", title="per-class scores", yaxis_range=[0, 1.05])
-    return _style(fig, 360)
+def _prediction_figures(report: dict[str, Any]) -> list[go.Figure]:
+    """Confusion matrix, or predicted-vs-true and residuals (as on the Runs page), then the
+    baselines and per-class bars where the report has them."""
+    figures = []
+    if report.get("confusion_matrix") or (report.get("test_predictions") or {}).get("true"):
+        figures += plots.report_figures(report)
+    test = (report.get("baselines") or {}).get("test")
+    if test and any("rmse" in scores for scores in test.values()):
+        figures.append(plots.baselines_figure(test, "rmse"))
+    if report.get("per_class"):
+        figures.append(plots.per_class_figure(report["per_class"],
+                                              f"per-class scores ({report.get('split', 'test')})"))
+    return figures
 
 
 # --- the document --------------------------------------------------------------------------------
@@ -226,8 +162,8 @@ def build_html_report(run_id: str, store: RunStore | None = None, explanations: 
     doc = _Doc()
     doc.add("summary", "Run summary", _summary(run, report, store.system(run["id"])))
     doc.add("metrics", "Metrics", _metrics(run, report))
-    doc.add("curves", "Training curves", doc.figure(curves_figure(store.curves(run["id"]))))
-    doc.add("predictions", "Predictions", _prediction_figures(doc, report))
+    doc.add("curves", "Training curves", "".join(map(doc.figure, _curve_figures(store.curves(run["id"])))))
+    doc.add("predictions", "Predictions", "".join(map(doc.figure, _prediction_figures(report))))
     doc.add("examples", "Most confident mistakes", _examples(report))
     shown = [(f"<h3>{_m(title)}</h3>" if title else "") + doc.figure(fig)
              for title, fig in _explanations(explanations)]
@@ -294,18 +230,6 @@ def _metrics(run: dict[str, Any], report: dict[str, Any]) -> str:
         out += f"<p>Per class ({_esc(report.get('split', 'test'))} split):</p>"
         out += _table(pd.DataFrame(per_class))
     return out
-
-
-def _prediction_figures(doc: _Doc, report: dict[str, Any]) -> str:
-    target = str(report.get("target", ""))
-    parts = [doc.figure(regression_figure(report.get("test_predictions") or {}, target))]
-    test = (report.get("baselines") or {}).get("test")
-    if test:
-        parts.append(doc.figure(baselines_figure(test)))
-    if report.get("confusion_matrix"):
-        parts.append(doc.figure(confusion_figure(report["confusion_matrix"])))
-    parts.append(doc.figure(per_class_figure(report.get("per_class") or [])))
-    return "".join(parts)
 
 
 def _examples(report: dict[str, Any]) -> str:

@@ -14,122 +14,34 @@ for images), so a new kind gets a sensible card without an ``if kind == ...`` he
 from __future__ import annotations
 
 import json
-import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from core.datasets.samples import parse_sample
+from core.export.card_facts import (
+    SPLITS,
+    baseline_models,
+    find_config,
+    fmt,
+    labels_of,
+    metric_table,
+    read_configs,
+    safetensors_parameters,
+    split_rows,
+)
 from core.output import mask_message, md, md_code, show_source
 
-SPLITS = ("test", "val", "train")
-HEADLINE = ("loss", "accuracy", "macro_f1", "roc_auc", "top3_accuracy", "top5_accuracy",
-            "rmse", "mae", "r2")
-PER_CLASS_PREFIXES = ("precision_", "recall_", "f1_")
 PATH_FIELDS = (("data", "source"), ("data", "negative_source"), ("model", "name"))
-TOKENIZER_PREFIXES = ("tokenizer", "vocab", "merges", "special_tokens_map", "added_tokens", "spiece")
-
-
-# --- facts read off the run ----------------------------------------------------------------------
-def safetensors_parameters(path: Path) -> tuple[int, list[str]]:
-    """(parameter count, dtypes) from a safetensors header, without loading the weights."""
-    with open(path, "rb") as handle:
-        (length,) = struct.unpack("<Q", handle.read(8))
-        header = json.loads(handle.read(length))
-    count, dtypes = 0, set()
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        size = 1
-        for dim in entry["shape"]:
-            size *= int(dim)
-        count += size
-        dtypes.add(entry["dtype"])
-    return count, sorted(dtypes)
-
-
-def read_configs(model_dir: Path | None) -> dict[str, Any]:
-    """The artifact's small JSON files by relative path (tokenizer files left out)."""
-    out: dict[str, Any] = {}
-    if model_dir is None or not model_dir.is_dir():
-        return out
-    for path in sorted(model_dir.rglob("*.json")):
-        if path.name.startswith(TOKENIZER_PREFIXES) or path.stat().st_size > 1_000_000:
-            continue
-        try:
-            out[path.relative_to(model_dir).as_posix()] = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue
-    return out
-
-
-def _find(configs: dict[str, Any], *keys: str) -> Any:
-    for config in configs.values():
-        if isinstance(config, dict):
-            for key in keys:
-                if config.get(key) not in (None, "", []):
-                    return config[key]
-    return None
-
-
-def labels_of(report: dict[str, Any], configs: dict[str, Any] | None = None) -> list[str]:
-    for source in (report.get("confusion_matrix"), report.get("label_counts")):
-        if isinstance(source, dict) and source.get("labels"):
-            return [str(x) for x in source["labels"]]
-    found = _find(configs or {}, "labels")
-    return [str(x) for x in found] if isinstance(found, list) else []
-
-
-def split_rows(report: dict[str, Any]) -> dict[str, int]:
-    """Rows per split, from whatever the report recorded."""
-    for key in ("split_rows", "rows"):
-        if isinstance(report.get(key), dict):
-            return {s: int(v) for s, v in report[key].items() if s in SPLITS}
-    counts = report.get("label_counts")
-    if isinstance(counts, dict):
-        return {s: int(sum(counts[s])) for s in ("train", "val", "test") if s in counts}
-    return {}
-
-
-def metric_table(metrics: dict[str, Any], baseline_models: Iterable[str] = ()) -> dict[str, dict[str, float]]:
-    """{metric: {split: value}} for the headline metrics (per-class and baseline keys left out)."""
-    suffixes = tuple(f"_{m}" for m in baseline_models)
-    table: dict[str, dict[str, float]] = {}
-    for key, value in metrics.items():
-        split, _, name = key.partition("_")
-        if split not in SPLITS or not name or name.startswith(PER_CLASS_PREFIXES):
-            continue
-        if suffixes and name.endswith(suffixes):
-            continue
-        table.setdefault(name, {})[split] = value
-    order = {name: i for i, name in enumerate(HEADLINE)}
-    return dict(sorted(table.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
-
-
-def baseline_models(report: dict[str, Any]) -> list[str]:
-    baselines = report.get("baselines") or {}
-    models = {m for per_split in baselines.values() for m in per_split}
-    return sorted(models)
-
-
-def fmt(value: Any) -> str:
-    """Numbers for people: 4 significant digits, thousands separators for big ones."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return str(value)
-    if value != value:  # NaN
-        return "n/a"
-    if isinstance(value, int) or (abs(value) >= 1000 and float(value).is_integer()):
-        return f"{int(value):,}"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.4g}"
 
 
 # --- what the model is for and where it fails ----------------------------------------------------
 def _sample_description(task: Any, source: str) -> str | None:
-    if not source.startswith("sample:") or task is None:
+    name = parse_sample(source)
+    if name is None or task is None:
         return None
     try:
-        return task.samples().get(source.split(":", 1)[1])
+        return task.samples().get(name)
     except Exception:  # a kind whose samples need a missing package: no description
         return None
 
@@ -175,7 +87,7 @@ def limitations(run: dict[str, Any], report: dict[str, Any], configs: dict[str, 
         total = trunc.get("total", 0)
         out.append(f"Texts are cut at {trunc['max_length']} tokens (model.max_length); words after "
                    f"that are never seen. {fmt(total)} texts in this data set were truncated.")
-    preprocess = _find(configs, "preprocess")
+    preprocess = find_config(configs, "preprocess")
     if isinstance(preprocess, dict) and preprocess.get("image_size"):
         size = preprocess["image_size"]
         out.append(f"Images are resized to {size}x{size} pixels; detail smaller than that is lost, "
@@ -262,7 +174,7 @@ def write_model_card(
         parts += _section("What this export changed", [md(n) for n in export_notes])
     parts += _section("Training configuration", _config_lines(cfg))
     parts += _section("Hardware and precision", _hardware(run, system or {}))
-    parts += ["## How to load", "", *_how_to_load(run, configs), ""]
+    parts += ["## How to load", "", *_how_to_load(run, configs, _artifact_files(run, model_dir)), ""]
     return "\n".join(parts).rstrip() + "\n"
 
 
@@ -280,10 +192,10 @@ def _model_details(run: dict[str, Any], report: dict[str, Any], model_dir: Path 
                    configs: dict[str, Any]) -> list[str]:
     cfg = run["config"]
     lines = [f"Task: {_task_title(run['task'])} (`{run['task']}`)"]
-    arch = _find(configs, "architecture")
-    if arch is None and isinstance(_find(configs, "architectures"), list):
-        arch = _find(configs, "architectures")[0]
-    base = _find(configs, "base_model") or cfg.get("model", {}).get("name")
+    arch = find_config(configs, "architecture")
+    if arch is None and isinstance(find_config(configs, "architectures"), list):
+        arch = find_config(configs, "architectures")[0]
+    base = find_config(configs, "base_model") or cfg.get("model", {}).get("name")
     same = not base or str(base) == str(arch)
     lines.append(f"Architecture: {md(arch or show_source(base or '—'), mask=False)}"
                  + ("" if same else f"; base model {md_code(show_source(base))}"))
@@ -294,12 +206,12 @@ def _model_details(run: dict[str, Any], report: dict[str, Any], model_dir: Path 
         lines.append(f"Labels ({len(labels)}): " + ", ".join(md_code(x) for x in labels[:50]))
     if report.get("target"):
         lines.append(f"Target: {md_code(report['target'])} (regression)")
-    prep = configs.get("preprocessing.json")
-    if isinstance(prep, dict) and (prep.get("numeric") or prep.get("categorical")):
-        cols = [*prep.get("numeric", []), *prep.get("categorical", [])]
+    numeric, categorical = find_config(configs, "numeric") or [], find_config(configs, "categorical") or []
+    if isinstance(numeric, list) and isinstance(categorical, list) and (numeric or categorical):
+        cols = [*numeric, *categorical]
         lines.append(f"Input columns ({len(cols)}): " + ", ".join(md_code(c) for c in cols[:40])
                      + (f" and {len(cols) - 40} more" if len(cols) > 40 else "")
-                     + f" ({len(prep.get('categorical', []))} categorical, one-hot encoded)")
+                     + f" ({len(categorical)} categorical, one-hot encoded)")
     weights = model_dir / "model.safetensors" if model_dir else None
     if weights is not None and weights.is_file():
         count, dtypes = safetensors_parameters(weights)
@@ -401,7 +313,16 @@ def _hardware(run: dict[str, Any], system: dict[str, float]) -> list[str]:
     return lines
 
 
-def _how_to_load(run: dict[str, Any], configs: dict[str, Any]) -> list[str]:
+def _artifact_files(run: dict[str, Any], model_dir: Path | None) -> dict[str, str]:
+    """The task's description of its model folder (``Task.artifact_files``), files present only."""
+    task = _task(run["task"])
+    described = getattr(task, "artifact_files", None) or {}
+    if model_dir is None or not model_dir.is_dir():
+        return {}
+    return {name: what for name, what in described.items() if (model_dir / name).is_file()}
+
+
+def _how_to_load(run: dict[str, Any], configs: dict[str, Any], files: dict[str, str]) -> list[str]:
     kind = run["task"]
     lines = [
         "With Loupe installed, from the run history on the machine that trained it:", "",
@@ -425,7 +346,7 @@ def _how_to_load(run: dict[str, Any], configs: dict[str, Any]) -> list[str]:
                   "from transformers import AutoModelForSequenceClassification, AutoTokenizer", "",
                   'model = AutoModelForSequenceClassification.from_pretrained("path/to/this/folder")',
                   'tokenizer = AutoTokenizer.from_pretrained("path/to/this/folder")', "```"]
-    if "preprocessing.json" in configs:
-        lines += ["", "`preprocessing.json` holds the column encoding (medians, means, categories) "
-                  "the network expects; `config.json` the layer sizes."]
+    if files:
+        lines += ["", "What this folder holds:", ""]
+        lines += [f"- `{name}`: {md(what, mask=False)}" for name, what in files.items()]
     return lines
