@@ -37,13 +37,15 @@ def add_parsers(sub: Any) -> None:
 def add_setting_flags(parser: argparse.ArgumentParser) -> None:
     """One flag per run setting (``core.settings.SETTINGS``); None when not given, so the kind's
     defaults (or a --config file) show through."""
-    for s in SETTINGS:
-        hint = s.help + (f" ({s.expected()})" if s.expected() else "")
+    order = ("data", "model", "train", "run")
+    for s in sorted(SETTINGS, key=lambda s: order.index(s.section)):
+        hint = s.help.rstrip(".") + (f" ({s.expected()})." if s.expected() else ".")
         if s.type is bool:
             parser.add_argument(s.cli_flag, dest=s.dest, action=argparse.BooleanOptionalAction,
                                 default=None, help=hint)
         elif s.type is tuple and s.item_type is str:  # tags: repeat the flag
-            parser.add_argument(s.cli_flag, dest=s.dest, action="append", help=hint)
+            parser.add_argument(s.cli_flag, dest=s.dest, action="append", help=hint,
+                                metavar=s.cli_flag[2:].upper())
         elif s.type is tuple:  # widths: one comma-separated value
             parser.add_argument(s.cli_flag, dest=s.dest, metavar="N,N", help=hint)
         else:

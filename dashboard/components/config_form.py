@@ -9,13 +9,15 @@ the page shows).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
 from core.config import RunConfig
 from core.settings import BY_KEY, Setting, form_settings, parse_int_list
-from core.tasks.base import Task
+
+if TYPE_CHECKING:
+    from core.tasks.base import Task
 
 
 def config_form(cfg: RunConfig, key: str, task: Task) -> tuple[RunConfig | None, str | None]:
