@@ -1,7 +1,8 @@
 """Run configuration: frozen dataclasses that round-trip through plain dicts and JSON.
 
 ``RunConfig.from_dict`` is strict: unknown keys and wrong types raise ``LoupeError`` naming the
-key, because a silently ignored typo ("lr_rate") is worse than an error.
+key, because a silently ignored typo ("lr_rate") is worse than an error. The fields here hold each
+setting's type and default; its range, help, CLI flag and form widget are in ``core.settings``.
 """
 
 from __future__ import annotations
