@@ -1,7 +1,8 @@
 """Run configuration: frozen dataclasses that round-trip through plain dicts and JSON.
 
 ``RunConfig.from_dict`` is strict: unknown keys and wrong types raise ``LoupeError`` naming the
-key, because a silently ignored typo ("lr_rate") is worse than an error.
+key, because a silently ignored typo ("lr_rate") is worse than an error. The fields here hold each
+setting's type and default; its range, help, CLI flag and form widget are in ``core.settings``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import LoupeError, suggest
+from core.settings import section_settings
 
 
 @dataclass(frozen=True)
@@ -150,41 +152,20 @@ def _example(cls: type) -> str:
     return '{"task": "tabular"}'
 
 
-def _at_least(low: float) -> tuple[Any, str]:
-    return (lambda v: v >= low), f"at least {low:g}"
+def section_class(section: str) -> type:
+    """The dataclass holding a settings section: "run", "data", "model" or "train"."""
+    return {"run": RunConfig, "data": DataConfig, "model": ModelConfig, "train": TrainConfig}[section]
 
 
-def _fraction() -> tuple[Any, str]:
-    return (lambda v: 0 <= v < 1), "a fraction from 0 up to (not including) 1"
-
-
-_POSITIVE = ((lambda v: v > 0), "above 0")
-# field -> (accepts value, what is expected); None values (optional settings) are always accepted.
-RANGES: dict[str, dict[str, tuple[Any, str]]] = {
-    "DataConfig": {"val_fraction": _fraction(), "test_fraction": _fraction(), "max_rows": _at_least(1)},
-    "ModelConfig": {"dropout": _fraction(), "max_length": _at_least(8), "image_size": _at_least(16)},
-    "TrainConfig": {
-        "epochs": _at_least(1), "batch_size": _at_least(1), "lr": _POSITIVE,
-        "weight_decay": _at_least(0), "warmup_ratio": _fraction(), "grad_accum": _at_least(1),
-        "max_grad_norm": _at_least(0), "patience": _at_least(0), "max_steps": _at_least(1),
-        "num_workers": _at_least(0),
-        "precision": ((lambda v: v in {"auto", "bf16", "fp16", "fp32"}), "one of auto, bf16, fp16, fp32"),
-    },
-}
+_SECTION_OF = {RunConfig: "run", DataConfig: "data", ModelConfig: "model", TrainConfig: "train"}
 
 
 def _check_ranges(config: Any, where: str) -> None:
-    """Values of the right type but outside what training can use are refused before a run exists."""
-    for name, (accepts, expected) in RANGES.get(type(config).__name__, {}).items():
-        value = getattr(config, name)
-        if value is not None and not accepts(value):
-            raise LoupeError(f"Setting '{where}.{name}' must be {expected}, got {value!r}.",
-                             f"give '{where}.{name}' a value {expected}, or leave it out for the default.")
-    if isinstance(config, ModelConfig):
-        for i, width in enumerate(config.hidden_sizes):
-            if width < 1:
-                raise LoupeError(f"Setting '{where}.hidden_sizes[{i}]' must be at least 1, got {width}.",
-                                 "give every hidden layer a width of 1 or more, e.g. [128, 64].")
+    """Values of the right type but outside what training can use are refused before a run exists
+    (each setting's range or choices: ``core.settings.SETTINGS``)."""
+    if type(config) in _SECTION_OF:
+        for setting in section_settings(_SECTION_OF[type(config)]):
+            setting.check(getattr(config, setting.name), where)
     if isinstance(config, DataConfig) and config.val_fraction + config.test_fraction >= 0.9:
         raise LoupeError(
             f"Settings '{where}.val_fraction' ({config.val_fraction:g}) and '{where}.test_fraction' "

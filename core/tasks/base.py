@@ -22,6 +22,7 @@ from torch import nn
 from torch.utils.data import Dataset, Sampler
 
 from core.config import RunConfig
+from core.settings import section_settings
 
 
 @dataclass
@@ -66,6 +67,12 @@ class Task(ABC):
     monitor_mode: str = "min"  # "min" or "max"
     headline_metric: str = "test_loss"  # final metric shown first in run tables and pickers
     default_lr: float = 1e-3
+
+    # --- training form (i14-cli) -----------------------------------------------------------
+    # ModelConfig fields the dashboard's training form asks for (the rest keep their defaults)
+    # and the tooltip of its model-name field. Default: every model setting the form can show.
+    model_settings: tuple[str, ...] = tuple(s.name for s in section_settings("model") if s.form == "model")
+    model_name_help: str = "A model name for this kind."
 
     # --- data -----------------------------------------------------------------------------
     @abstractmethod

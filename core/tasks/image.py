@@ -78,6 +78,9 @@ class ImageTask(Task):
     monitor_mode = "max"
     headline_metric = "test_macro_f1"
     default_lr = 3e-4  # AdamW, full Lite0 fine-tune after the LP head fit; small_cnn uses 3e-3
+    model_settings = ("image_size", "dropout", "freeze_backbone", "pretrained")  # form (i14-cli)
+    model_name_help = ("small_cnn (tiny images), efficientnet_lite0 (bundled ImageNet weights), a "
+                       "Hugging Face id or a local model folder.")
 
     # --- data -----------------------------------------------------------------------------
     def samples(self) -> dict[str, str]:

@@ -63,6 +63,8 @@ class TabularTask(Task):
     monitor_mode = "min"
     headline_metric = "test_rmse"
     default_lr = 3e-3
+    model_settings = ("hidden_sizes", "dropout")  # training form (i14-cli)
+    model_name_help = "mlp: a multilayer perceptron over the encoded columns."
 
     def samples(self) -> dict[str, str]:
         return {name: desc for name, (desc, _, _) in TABULAR_SAMPLES.items()}

@@ -75,21 +75,6 @@ SAMPLE_FRAMES: dict[str, Callable[[str], pd.DataFrame]] = {
     "text": _text_sample,
 }
 
-# ModelConfig fields that matter per kind (the rest keep their defaults).
-MODEL_FIELDS: dict[str, list[str]] = {
-    "tabular": ["hidden_sizes", "dropout"],
-    "text": ["max_length", "dropout", "freeze_backbone"],
-    "image": ["image_size", "dropout", "freeze_backbone", "pretrained"],
-}
-DEFAULT_MODEL_FIELDS = ["hidden_sizes", "dropout", "max_length", "image_size", "freeze_backbone",
-                        "pretrained"]
-MODEL_NAME_HELP: dict[str, str] = {
-    "tabular": "mlp: a multilayer perceptron over the encoded columns.",
-    "text": "minilm (bundled, offline), a Hugging Face model id or a local model folder.",
-    "image": "small_cnn (tiny images), efficientnet_lite0 (bundled ImageNet weights), a Hugging Face "
-             "id or a local model folder.",
-}
-
 
 def headline_metric(kind: str) -> str:
     """Final metric shown first in tables and pickers (the task's own; test_loss for unknown kinds)."""

@@ -78,7 +78,7 @@ cfg, action = None, None
 with show_errors("Settings"):
     defaults = base_config(source)
     form_key = hashlib.sha1(f"{kind}|{source}".encode()).hexdigest()[:10]
-    cfg, action = config_form(defaults, form_key)
+    cfg, action = config_form(defaults, form_key, task)
 if cfg is not None and action:
     with show_errors("Data check"):
         fingerprint, found = validate(cfg)

@@ -8,7 +8,7 @@ import json
 import pandas as pd
 import pytest
 
-from core.cli_explain import add_explain_parser, cmd_explain
+from core.cli.explain import add_explain_parser, cmd_explain
 from core.errors import LoupeError
 from core.explain import shap_tabular
 from tests.core.test_explain_fixtures import linear_tabular_run

@@ -226,7 +226,7 @@ def test_is_pickle_by_content(tmp_path: Path) -> None:
 def test_cli_export_writes_zip_and_report(trained: tuple[RunStore, str, str], tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch,
                                           capsys: pytest.CaptureFixture[str]) -> None:
-    from core.cli_export import add_export_parser, cmd_export
+    from core.cli.export import add_export_parser, cmd_export
 
     store, run_id, _ = trained
     monkeypatch.setenv("LOUPE_HOME", str(store.home))

@@ -1,7 +1,7 @@
 """`loupe doctor [--repair] [--remove-orphans]`: check the run history and fix what is wrong.
 
-Wiring (two lines elsewhere): ``add_doctor_parser(sub)`` in ``core.cli_args.add_all`` and the
-``import core.cli_doctor`` in ``core.cli_commands`` (which registers the command).
+Wired into the CLI by ``core.cli.build_parser`` (``add_doctor_parser(sub)``, which sets
+``cmd_doctor`` as the subcommand's ``func``).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from core.cli import command, emit
+from core.cli.output import emit
 
 
 def add_doctor_parser(sub: Any) -> argparse.ArgumentParser:
@@ -25,10 +25,10 @@ def add_doctor_parser(sub: Any) -> argparse.ArgumentParser:
     d.add_argument("--remove-orphans", action="store_true",
                    help="delete runs/<id> folders and rows that belong to no run")
     d.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    d.set_defaults(func=cmd_doctor)
     return d
 
 
-@command("doctor")
 def cmd_doctor(args: argparse.Namespace) -> int:
     from core.paths import loupe_home
     from core.store.doctor import check, remove_orphans, repair

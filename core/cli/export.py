@@ -1,7 +1,7 @@
 """`loupe export RUN_ID --out DIR_OR_ZIP [--report report.html]`.
 
-Wired into the CLI by ``core.cli_args.add_all`` (``add_export_parser(sub)``) and
-``core.cli_commands`` (``command("export")(cmd_export)``).
+Wired into the CLI by ``core.cli.build_parser`` (``add_export_parser(sub)``, which sets
+``cmd_export`` as the subcommand's ``func``).
 """
 
 from __future__ import annotations
@@ -23,11 +23,12 @@ def add_export_parser(sub: Any) -> argparse.ArgumentParser:
     e.add_argument("--report", help="also write a self-contained HTML report to this file")
     e.add_argument("--force", action="store_true", help="replace an existing --out zip or --report file")
     e.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    e.set_defaults(func=cmd_export)
     return e
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from core.cli import emit
+    from core.cli.output import emit
     from core.errors import LoupeError
     from core.export import check_export_target, export_run, write_html_report
     from core.output import check_output, show_path

@@ -1,8 +1,7 @@
 """`loupe explain RUN_ID --input …`: SHAP or attention for one input, or a table run's global view.
 
-Wiring (two lines elsewhere): ``add_explain_parser(sub)`` in ``core.cli_args.add_all`` and
-``import core.cli_explain`` where commands register (it registers ``explain`` with
-``core.cli.command``). Output is for people by default, ``--json`` for machines; ``--html``
+Wiring: ``core.cli.build_parser`` calls ``add_explain_parser(sub)``, which sets ``cmd_explain``
+as the subcommand's ``func``. Output is for people by default, ``--json`` for machines; ``--html``
 writes the figures to one self-contained page and ``--out`` the main table.
 """
 
@@ -15,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from core.cli import command, emit
+from core.cli.output import emit
 from core.errors import LoupeError
 from core.output import (
     TABLE_SUFFIXES,
@@ -56,6 +55,7 @@ def add_explain_parser(sub: Any) -> argparse.ArgumentParser:
     e.add_argument("--device", default="auto")
     e.add_argument("--quiet", action="store_true", help="no progress line")
     e.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    e.set_defaults(func=cmd_explain)
     return e
 
 
@@ -160,7 +160,6 @@ def describe(expl: Any, rows: int = 20) -> str:
     return term("\n".join(lines), mask=False)
 
 
-@command("explain")
 def cmd_explain(args: argparse.Namespace) -> int:
     from core.explain import METHODS, explain
     from core.store import RunStore

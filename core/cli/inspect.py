@@ -1,0 +1,45 @@
+"""Looking at data before training: `loupe samples` and `loupe inspect FILE`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from core.cli.output import emit, json_flag
+
+
+def add_parsers(sub: Any) -> None:
+    sm = sub.add_parser("samples", help="list the built-in sample datasets")
+    json_flag(sm)
+    sm.set_defaults(func=cmd_samples)
+
+    i = sub.add_parser("inspect", help="find personal data, profile a table, measure k-anonymity")
+    i.add_argument("file", help="CSV, TSV, Parquet or JSONL file")
+    i.add_argument("--k", type=int, default=5, help="k for k-anonymity and small-count suppression")
+    i.add_argument("--quasi", action="append", help="quasi-identifier column (repeatable; default: detected)")
+    i.add_argument("--sample-rows", type=int, default=2000, help="rows scanned per column (0 = all)")
+    json_flag(i)
+    i.set_defaults(func=cmd_inspect)
+
+
+def cmd_samples(args: argparse.Namespace) -> int:
+    from core.tasks import all_tasks
+
+    listing = {t.kind: t.samples() for t in all_tasks()}
+    human = "\n".join(f"{kind}:\n" + "\n".join(f"  sample:{n:14s} {d}" for n, d in samples.items())
+                      for kind, samples in listing.items())
+    emit(args, listing, human)
+    return 0
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from core.privacy import fingerprint_frame, format_inspection, inspect_frame, load_table
+    from core.store import RunStore
+    from core.store.privacy_log import load_overrides
+
+    frame = load_table(args.file)
+    result = inspect_frame(frame, args.file, k=args.k, quasi_identifiers=args.quasi,
+                           sample_rows=args.sample_rows or None,
+                           overrides=load_overrides(RunStore(), fingerprint_frame(frame)))
+    emit(args, result.to_dict(), format_inspection(result))
+    return 0
