@@ -80,6 +80,7 @@ class ImageTask(Task):
     monitor = "macro_f1"
     monitor_mode = "max"
     headline_metric = "test_macro_f1"
+    explainer_ref = "core.explain.image:ImageExplainer"
     default_lr = 3e-4  # AdamW, full Lite0 fine-tune after the LP head fit; small_cnn uses 3e-3
 
     # --- data -----------------------------------------------------------------------------

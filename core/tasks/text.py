@@ -68,6 +68,7 @@ class TextTask(Task):
     monitor = "macro_f1"
     monitor_mode = "max"
     headline_metric = "test_macro_f1"
+    explainer_ref = "core.explain.text:TextExplainer"
     default_lr = 1e-4  # MiniLM is small: 1e-4 converges in one pass where 5e-5 needs ~two
 
     # --- data -----------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Data: a CSV/TSV/Parquet/JSONL table whose ``--target`` column holds the class of each row and
 whose other columns are numbers, or ``sample:blobs`` (two Gaussian blobs, generated in memory).
-Artifact: ``model.safetensors`` (weights) and ``toy.json`` (feature names, labels, scaling).
+Artifact: ``model.safetensors`` (weights) and ``toy.json`` (feature names, labels, scaling, and
+a few training rows the explainer uses as its SHAP background).
 Its explainer lives in ``tests/toy_kind/explainer.py`` and is named by ``explainer_ref``.
 """
 
@@ -28,6 +29,7 @@ from core.tasks.base import Predictor, PreparedData, Task
 KIND = "toy"
 META_FILE = "toy.json"
 FEATURES = ("x0", "x1", "x2")
+BACKGROUND_ROWS = 20
 
 
 def blobs(n: int = 120, seed: int = 0) -> pd.DataFrame:
@@ -97,7 +99,9 @@ class ToyTask(Task):
         parts = {"test": order[:n_test], "val": order[n_test:n_test + n_val],
                  "train": order[n_test + n_val:]}
         sets = {k: _Rows(torch.from_numpy(scaled[v]), torch.from_numpy(y[v])) for k, v in parts.items()}
-        meta = {"features": features, "labels": labels, "mean": mean.tolist(), "std": std.tolist()}
+        background = x.to_numpy()[parts["train"][:BACKGROUND_ROWS]]  # the explainer's baseline
+        meta = {"features": features, "labels": labels, "mean": mean.tolist(), "std": std.tolist(),
+                "background": background.tolist()}
         raw = {k: frame.iloc[v][features].reset_index(drop=True) for k, v in parts.items()}
         return PreparedData(sets["train"], sets["val"], sets["test"], meta, fingerprint, raw=raw)
 
