@@ -37,7 +37,7 @@ def test_a_kind_from_its_own_files_trains_predicts_explains_exports(toy, store, 
     blobs(n=100, seed=3).to_csv(data, index=False)
 
     trained = _json(capsys, ["train", "toy", "--data", str(data), "--target", "label",
-                             "--epochs", "15", "--quiet", "--json"])
+                             "--epochs", "4", "--quiet", "--json"])
     run_id = trained["run_id"]
     assert trained["status"] == "completed" and trained["metrics"]["test_accuracy"] >= 0.9
 

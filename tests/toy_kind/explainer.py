@@ -1,6 +1,7 @@
-"""The toy kind's explainer: exact Shapley values of each class probability over its columns,
-through shap's public API (``shap.explainers.Exact`` with an ``Independent`` masker over the
-training rows the artifact keeps), drawn as a waterfall for the predicted class."""
+"""The toy kind's explainer: Shapley values of each class probability over its columns, through
+shap's public API (``shap.KernelExplainer`` over the training rows the artifact keeps; with three
+columns it evaluates every coalition, so the values are exact), drawn as a waterfall for the
+predicted class."""
 
 from __future__ import annotations
 
@@ -30,8 +31,8 @@ class ToyExplainer(Explainer):
             predictor = job.predictor()
             x = predictor.frame(row).to_numpy(dtype=float)
             shap = prepare_shap()
-            masker = shap.maskers.Independent(np.asarray(predictor.meta["background"], dtype=float))
-            result = shap.explainers.Exact(predictor.predict_proba, masker)(x)
+            background = np.asarray(predictor.meta["background"], dtype=float)
+            result = shap.KernelExplainer(predictor.predict_proba, background)(x, silent=True)
             values, base = np.asarray(result.values[0]), np.asarray(result.base_values[0])
             prediction = prediction_summary(predictor.predict_proba(x)[0], predictor.labels)
             local = pd.DataFrame({"feature": predictor.features, "value": x[0],
@@ -40,7 +41,7 @@ class ToyExplainer(Explainer):
                                base_value=base, prediction=prediction, labels=list(predictor.labels),
                                target_classes=list(range(len(predictor.labels))),
                                features=list(predictor.features), frames={"local": local},
-                               info={"explainer": "shap.explainers.Exact"})
+                               info={"explainer": "shap.KernelExplainer"})
 
         return job.cached(method, raw, opts, raw, compute)
 

@@ -65,7 +65,7 @@ class ToyTask(Task):
         return RunConfig(task=self.kind, data=DataConfig(source=f"sample:{sample or 'blobs'}",
                                                         target="label"),
                          model=ModelConfig(name="linear"),
-                         train=TrainConfig(epochs=15, batch_size=16, lr=self.default_lr, patience=0))
+                         train=TrainConfig(epochs=4, batch_size=16, lr=self.default_lr, patience=0))
 
     def _frame(self, cfg: RunConfig) -> tuple[pd.DataFrame, str]:
         source = cfg.data.source or ""
