@@ -35,8 +35,9 @@ def add_explain_parser(sub: Any) -> argparse.ArgumentParser:
     e.add_argument("--input", help="text run: the text, or a file of texts (with --row); image run: "
                    "an image file; table run: a JSON object of column values, or a table file (with --row)")
     e.add_argument("--row", type=int, default=0, help="which row of an --input file (0-based)")
-    e.add_argument("--method", default="shap", choices=["shap", "attention", "global"],
-                   help="shap (default), attention (text runs) or global (table runs: importance)")
+    e.add_argument("--method", default="shap",  # checked against the run's kind's methods
+                   help="shap (default), attention (text runs) or global (table runs: importance); "
+                   "a run's kind may offer others")
     e.add_argument("--target-class", action="append", help="also explain this class (repeatable)")
     e.add_argument("--max-evals", type=int, help="SHAP model evaluations (text/image/permutation)")
     e.add_argument("--output", choices=["probability", "logit"], help="classifier output to explain")
@@ -72,49 +73,39 @@ def _progress(quiet: bool) -> Any:
 
 
 def resolve_input(args: argparse.Namespace, kind: str, store: Any) -> Any:
-    """The input to explain from --input/--row, read as the run's kind needs it."""
-    if args.method == "global":
+    """The input to explain from --input/--row, read as the run's kind's explainer needs it."""
+    from core.explain import explainer_for
+
+    explainer = explainer_for(kind)
+    if _method(args.method) in explainer.global_methods:
         return None
     value = args.input
     if value is None:
-        raise LoupeError("Nothing to explain.", "pass --input (a text, an image file or a JSON row), "
-                         "or --method global for a table run.")
+        raise LoupeError("Nothing to explain.", explainer.input_hint)
     path = Path(value).expanduser()
-    if kind == "image":
-        return path
-    if kind == "tabular" and value.lstrip().startswith("{"):
-        try:
-            row = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise LoupeError(f"--input is not valid JSON ({exc.msg} at column {exc.colno}).",
-                             """pass e.g. --input '{"sqft": 1200, "garage": "yes"}'.""") from exc
-        if not isinstance(row, dict):
-            raise LoupeError("--input must be a JSON object of column values.", "wrap it in { }.")
-        return row
-    is_file = len(value) < 4096 and os.path.isfile(path)
-    if kind == "text" and not is_file:
-        return value
-    if not is_file:
-        raise LoupeError(f"--input {mask_message(repr(value))} is neither a file nor a JSON row.",
-                         "give a table file with --row N, or a JSON object of column values.")
-    from core.predict import load_predictor
 
-    inputs = load_predictor(args.run_id, store, args.device).load_inputs(path)
-    count = len(inputs)
-    if not 0 <= args.row < count:
-        raise LoupeError(f"--row {args.row} is out of range: {show_path(path)} has {count} inputs.",
-                         f"use --row between 0 and {count - 1}.")
-    return inputs.iloc[[args.row]] if kind == "tabular" else inputs[args.row]
+    def read_file() -> Any:
+        from core.predict import load_predictor
+
+        inputs = load_predictor(args.run_id, store, args.device).load_inputs(path)
+        count = len(inputs)
+        if not 0 <= args.row < count:
+            raise LoupeError(f"--row {args.row} is out of range: {show_path(path)} has {count} inputs.",
+                             f"use --row between 0 and {count - 1}.")
+        return explainer.pick_input(inputs, args.row)
+
+    return explainer.cli_input(value, len(value) < 4096 and os.path.isfile(path), read_file)
+
+
+def _method(name: str) -> str:
+    return {"global": "shap_global"}.get(name, name)
 
 
 def _params(args: argparse.Namespace, kind: str) -> dict[str, Any]:
-    keys = {"text": ("max_evals", "output"), "image": ("max_evals", "output", "mask"),
-            "tabular": ("background", "algorithm", "max_evals")}[kind]
-    if args.method == "attention":
-        keys = ()
-    if args.method == "global":
-        keys = ("background", "algorithm", "max_evals", "rows", "split")
-    return {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
+    from core.explain import explainer_for
+
+    keys = explainer_for(kind).cli_params(_method(args.method))
+    return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
 
 
 def summary(expl: Any, rows: int = 20) -> dict[str, Any]:
@@ -145,7 +136,7 @@ def describe(expl: Any, rows: int = 20) -> str:
     elif "value" in pred:
         lines.append(f"prediction: {pred['value']:.6g} {mask_message(pred.get('target', ''))}   "
                      f"base value: {float(expl.base_value):.6g}")
-    if expl.method == "shap" and expl.kind != "tabular":
+    if expl.method == "shap" and getattr(expl.base_value, "ndim", 0) == 1:  # a base per class
         for label, base, total in zip(expl.labels, expl.base_value, expl.total(), strict=True):
             lines.append(f"  {mask_label(label)}: base {base:.4f} + attributions {total:+.4f} = "
                          f"{base + total:.4f}")
@@ -161,7 +152,7 @@ def describe(expl: Any, rows: int = 20) -> str:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from core.explain import METHODS, explain
+    from core.explain import explain, methods_for
     from core.store import RunStore
 
     check_outputs([(args.html, (".html", ".htm"), "explanation page", "--html"),
@@ -169,9 +160,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     store = RunStore()
     run = store.get_run(args.run_id)
     kind = run["task"]
-    method = {"global": "shap_global"}.get(args.method, args.method)
-    if method not in METHODS.get(kind, ()):
-        choices = ", ".join(m.replace("shap_global", "global") for m in METHODS.get(kind, ()))
+    method = _method(args.method)
+    if method not in methods_for(kind):
+        choices = ", ".join(m.replace("shap_global", "global") for m in methods_for(kind))
         raise LoupeError(f"--method {args.method} is not available for {kind} runs.",
                          f"use one of {choices}.")
     expl = explain(run["id"], resolve_input(args, kind, store), method=method,

@@ -6,8 +6,11 @@
     expl = explain(run_id, "photo.jpg", target_class="cat")      # image SHAP
     expl = explain(run_id, {"sqft": 1200, "garage": "yes"})      # one table row
     expl = explain(run_id, method="shap_global")                 # table: global importance
+    methods_for("text")                                          # ("shap", "attention")
     expl.frame(); expl.values; expl.base_value; expl.figures(); expl.to_html("out.html")
 
+What differs per task kind lives in that kind's ``Explainer`` (``core.explain.base``; the
+built-in ones in ``text.py``, ``image.py``, ``tabular.py``), named by ``Task.explainer_ref``.
 Explanations are stored in the run store (``explanations``) keyed by run, input fingerprint,
 method and parameters, so asking again is served from DuckDB (``expl.from_cache``). Everything
 shown or stored is masked first (``core.privacy``). Names below load lazily: importing a
@@ -21,6 +24,7 @@ from typing import Any
 
 _EXPORTS = {
     "METHODS": "api", "explain": "api", "explain_global": "api", "explanation_history": "api",
+    "explainer_for": "api", "methods_for": "api", "Explainer": "base", "Job": "base",
     "head_summary": "attention", "rollout": "attention", "top_heads": "attention",
     "ExplanationCache": "cache", "Explanation": "result",
     "attention_heads": "figures", "attention_matrix": "figures", "dependence_scatter": "figures",
@@ -34,7 +38,8 @@ def __getattr__(name: str) -> Any:
     if name not in _EXPORTS:
         raise AttributeError(f"module 'core.explain' has no attribute {name!r}")
     value = getattr(importlib.import_module(f"core.explain.{_EXPORTS[name]}"), name)
-    globals()[name] = value
+    if name != "METHODS":  # derived from the registry on each use (kinds may register later)
+        globals()[name] = value
     return value
 
 

@@ -253,35 +253,10 @@ def head_overview(summary: pd.DataFrame, value: str = "focus") -> go.Figure:
 # --- dispatch and export ------------------------------------------------------------------
 def explanation_figures(expl: Any, start: int = 0, size: int | None = None, layer: int | None = None,
                         top: int = 3) -> dict[str, go.Figure]:
-    """The standard figures of an ``Explanation``, by name."""
-    figs: dict[str, go.Figure] = {}
-    if expl.method == "attention":
-        att = expl.arrays["attentions"]
-        tokens = expl.tokens or []
-        layer = att.shape[0] - 1 if layer is None else layer
-        figs["heads"] = head_overview(expl.frames["heads"])
-        figs["rollout"] = attention_matrix(expl.arrays["rollout"], tokens, "Attention rollout",
-                                           start, size or 64, colorscale="Viridis")
-        figs[f"layer_{layer}"] = attention_heads(att, tokens, layer, start=start, size=size or 32)
-        return figs
-    if expl.kind == "text":
-        for j, label in enumerate(expl.labels):
-            figs[f"tokens_{label}"] = token_strip(expl.tokens or [], expl.values[:, j], label,
-                                                  float(np.ravel(expl.base_value)[j]))
-    elif expl.kind == "image":
-        image = expl.arrays.get("image")
-        for j, label in enumerate(expl.labels):
-            if image is not None:
-                figs[f"overlay_{label}"] = image_overlay(image, expl.values[..., j], label)
-    elif expl.method == "shap_global":
-        figs["importance"] = importance_bar(expl.frames["importance"])
-        for feature in expl.frames["importance"]["feature"].head(top):
-            figs[f"dependence_{feature}"] = dependence_scatter(expl.frames["dependence"], feature)
-    else:
-        local = expl.frames["local"]
-        figs["waterfall"] = waterfall(local["feature"], local["shap"], float(expl.base_value),
-                                      float(expl.prediction["value"]), local["value"].astype(str).tolist())
-    return figs
+    """The standard figures of an ``Explanation``, by name (drawn by its kind's explainer)."""
+    from core.explain.api import explainer_for
+
+    return explainer_for(expl.kind).figures(expl, start=start, size=size, layer=layer, top=top)
 
 
 def figures_to_html(figs: Sequence[go.Figure], path: str | os.PathLike[str], title: str = "Loupe",

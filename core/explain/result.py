@@ -2,7 +2,8 @@
 
 Why one type: the CLI, the dashboard and the cache handle text, image and table explanations
 alike — print a frame, draw figures, store JSON — without asking which kind they hold. What
-differs per kind lives in ``values``/``arrays``/``frames`` with documented shapes:
+differs per kind lives in ``values``/``arrays``/``frames`` with documented shapes (and the kind's
+``Explainer`` draws the figures and sums the attributions):
 
 - text SHAP: ``values`` (tokens, classes), ``tokens``, ``base_value`` (classes,)
 - image SHAP: ``values`` (H, W, classes) heat maps aligned to ``arrays["image"]`` (H, W, 3 uint8)
@@ -32,8 +33,8 @@ FORMAT_VERSION = 1
 @dataclass
 class Explanation:
     run_id: str
-    kind: str  # text | image | tabular
-    method: str  # shap | shap_global | attention
+    kind: str  # the run's task kind (text | image | tabular | any registered kind)
+    method: str  # one of the kind's explainer's methods (shap | shap_global | attention | ...)
     params: dict[str, Any] = field(default_factory=dict)
     values: np.ndarray | None = None
     base_value: Any = None  # float (regression) or array (one per explained class)
@@ -59,15 +60,11 @@ class Explanation:
         return pd.DataFrame()
 
     def total(self) -> np.ndarray:
-        """Sum of attributions per explained output (additivity: equals f(x) - base value)."""
-        if self.values is None:
-            return np.zeros(0)
-        if self.method == "shap_global":
-            return self.values.sum(axis=1)
-        if self.kind == "tabular":
-            return np.asarray(self.values.sum())
-        axes = tuple(range(self.values.ndim - 1))
-        return self.values.sum(axis=axes)
+        """Sum of attributions per explained output (additivity: equals f(x) - base value);
+        how ``values`` are laid out is the kind's explainer's to say."""
+        from core.explain.api import explainer_for
+
+        return explainer_for(self.kind).total(self)
 
     def figures(self, **options: Any) -> dict[str, Any]:
         """Plotly figures for this explanation, by name (see ``core.explain.figures``)."""

@@ -47,7 +47,7 @@ class Profile:
         }
 
 
-def column_type(series: pd.Series, kind: str = "value", max_categories: int = 20) -> str:
+def column_type(series: pd.Series, column_kind: str = "value", max_categories: int = 20) -> str:
     """A person's word for the column: numeric, categorical, string (mostly distinct short
     values such as codes or names), text, datetime, boolean or empty."""
     values = series.dropna()
@@ -59,7 +59,7 @@ def column_type(series: pd.Series, kind: str = "value", max_categories: int = 20
         return "datetime"
     if pd.api.types.is_numeric_dtype(series):
         return "categorical" if values.nunique() <= min(max_categories, 10) else "numeric"
-    if kind == "text":
+    if column_kind == "text":
         return "text"
     distinct = _distinct(values)
     return "categorical" if distinct <= 50 or distinct <= 0.5 * len(values) else "string"

@@ -238,14 +238,14 @@ def _entity_stats(values: pd.Series, column: str, rows: int) -> list[EntityStat]
             for e, c in sorted(counts.items(), key=lambda kv: -kv[1])]
 
 
-def _keep(stat: EntityStat, kind: str, non_null: int) -> bool:
+def _keep(stat: EntityStat, column_kind: str, non_null: int) -> bool:
     """Whether findings are strong enough to flag the column.
 
     In free text one confident hit is enough (a single e-mail in a notes field is PII). In value
     columns a stray pattern match in a column of codes should not flag it: require a 10% share
     of non-empty values unless the hits are validated (checksum-level) matches.
     """
-    if kind == "text":
+    if column_kind == "text":
         return stat.confidence >= 0.6
     return stat.cells / max(non_null, 1) >= 0.1 or stat.confidence >= 0.9
 

@@ -20,6 +20,12 @@ def register(task: Task) -> Task:
     return task
 
 
+def unregister(kind: str) -> None:
+    """Remove a registered kind (a plugin or test that adds one for a while); built-ins stay."""
+    if kind not in _BUILTIN_ORDER:
+        _REGISTRY.pop(kind, None)
+
+
 def _load_builtins() -> None:
     global _loaded
     if _loaded:
@@ -49,4 +55,5 @@ def get_task(kind: str) -> Task:
         raise LoupeError(f"Unknown task kind '{kind}'.", suggest(kind, _REGISTRY)) from None
 
 
-__all__ = ["PreparedData", "Predictor", "Task", "all_tasks", "get_task", "register", "task_kinds"]
+__all__ = ["PreparedData", "Predictor", "Task", "all_tasks", "get_task", "register", "task_kinds",
+           "unregister"]

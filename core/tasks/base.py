@@ -9,6 +9,7 @@ whatever the kind's model needs (``features``, ``input_ids``/``attention_mask``,
 
 from __future__ import annotations
 
+import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -171,3 +172,20 @@ class Task(ABC):
     def describe_inputs(self, data: PreparedData) -> Sequence[str]:
         """Short names of what the model reads (columns, 'text', 'image'), for cards and forms."""
         return []
+
+    # --- explanations (i14-kcore) ----------------------------------------------------------
+    #: "module:Class" of this kind's ``core.explain.base.Explainer`` (its methods, how it reads
+    #: inputs, its figures), imported on first use so importing the registry never pulls in
+    #: shap or plotly. Empty: the kind offers no explanations.
+    explainer_ref: str = ""
+
+    def explainer(self) -> Any:
+        """This kind's explainer (one instance per task), or None when it has none."""
+        if not self.explainer_ref:
+            return None
+        cached = self.__dict__.get("_explainer")
+        if cached is None:
+            module, _, name = self.explainer_ref.partition(":")
+            cached = getattr(importlib.import_module(module), name)()
+            self.__dict__["_explainer"] = cached
+        return cached

@@ -77,6 +77,7 @@ class ImageTask(Task):
     monitor = "macro_f1"
     monitor_mode = "max"
     headline_metric = "test_macro_f1"
+    explainer_ref = "core.explain.image:ImageExplainer"
     default_lr = 3e-4  # AdamW, full Lite0 fine-tune after the LP head fit; small_cnn uses 3e-3
     model_settings = ("image_size", "dropout", "freeze_backbone", "pretrained")  # form (i14-cli)
     model_name_help = ("small_cnn (tiny images), efficientnet_lite0 (bundled ImageNet weights), a "

@@ -39,6 +39,7 @@ from core.tasks.base import Predictor, PreparedData, Task
 
 PREPROCESSING_FILE = "preprocessing.json"  # the column encoding; described in artifact_files
 MIN_ROWS = 20
+PREPROCESSING_FILE = "preprocessing.json"  # the column encoding (Preprocessor) in a model folder
 
 
 class _Dataset(TensorDataset):
@@ -62,6 +63,7 @@ class TabularTask(Task):
     monitor = "loss"
     monitor_mode = "min"
     headline_metric = "test_rmse"
+    explainer_ref = "core.explain.tabular:TabularExplainer"
     default_lr = 3e-3
     model_settings = ("hidden_sizes", "dropout")  # training form (i14-cli)
     model_name_help = "mlp: a multilayer perceptron over the encoded columns."
@@ -236,19 +238,24 @@ def _worst_rows(pred: np.ndarray, true: np.ndarray, n: int = 10) -> list[dict[st
              "error": float(error[i])} for i in order]
 
 
+def read_preprocessor(artifact_dir: Path) -> Preprocessor:
+    """The column encoding a tabular model folder holds (no model load)."""
+    return Preprocessor.from_dict(json.loads((artifact_dir / PREPROCESSING_FILE).read_text()))
+
+
 class TabularPredictor(Predictor):
     task = "tabular"
 
     def __init__(self, artifact_dir: Path, device: str = "auto") -> None:
         try:  # only the JSON and safetensors files this task wrote are read; nothing is unpickled
             config = json.loads((artifact_dir / "config.json").read_text())
-            self.prep = Preprocessor.from_dict(json.loads((artifact_dir / "preprocessing.json").read_text()))
+            self.prep = read_preprocessor(artifact_dir)
             self.model = MLP(config["in_features"], config["hidden_sizes"], config["dropout"])
             load_model(self.model, str(artifact_dir / "model.safetensors"))
         except (OSError, ValueError, KeyError, TypeError, RuntimeError, SafetensorError) as exc:
             raise LoupeError(
                 f"The model folder {artifact_dir} is damaged or not a Loupe tabular model "
-                f"(config.json, preprocessing.json, model.safetensors): {type(exc).__name__}: {exc}.",
+                f"(config.json, {PREPROCESSING_FILE}, model.safetensors): {type(exc).__name__}: {exc}.",
                 "train the run again; Loupe only loads the JSON and safetensors files it wrote.",
             ) from exc
         self.meta = {"preprocessing": self.prep.to_dict(), "feature_names": self.prep.feature_names,

@@ -69,6 +69,7 @@ class TextTask(Task):
     monitor = "macro_f1"
     monitor_mode = "max"
     headline_metric = "test_macro_f1"
+    explainer_ref = "core.explain.text:TextExplainer"
     default_lr = 1e-4  # MiniLM is small: 1e-4 converges in one pass where 5e-5 needs ~two
     model_settings = ("max_length", "dropout", "freeze_backbone")  # training form (i14-cli)
     model_name_help = "minilm (bundled, offline), a Hugging Face model id or a local model folder."

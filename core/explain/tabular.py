@@ -1,0 +1,123 @@
+"""Explanations of tabular runs: SHAP for one row and global importance (``shap_tabular``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.errors import LoupeError
+from core.explain import shap_tabular
+from core.explain.base import Explainer, Job, check_params, json_row, jsonable
+from core.explain.result import Explanation
+
+
+class TabularExplainer(Explainer):
+    methods = ("shap", "shap_global")
+    global_methods = ("shap_global",)
+    input_hint = ("pass a row (a dict or one-row DataFrame; on the command line --input with a JSON "
+                  "object of column values, or a table file with --row N), or --method global.")
+
+    def explain(self, job: Job, input: Any, method: str, target_class: Any,
+                params: dict[str, Any]) -> Explanation:
+        if method == "shap_global":
+            return _global(job, params)
+        from core.privacy import mask_frame
+
+        frame = shap_tabular.row_frame(input, _input_columns(job))
+        opts = check_params(params, {"background": shap_tabular.DEFAULT_BACKGROUND, "algorithm": "auto",
+                                     "max_evals": shap_tabular.DEFAULT_MAX_EVALS, "seed": 0},
+                            "table SHAP")
+        masked = json.dumps(mask_frame(frame).iloc[0].map(jsonable).to_dict(), default=str)
+
+        def compute() -> Explanation:
+            return shap_tabular.explain_row(job.predictor(), frame, _background(job), job.run_id,
+                                            opts["background"], opts["algorithm"], opts["max_evals"],
+                                            opts["seed"], job.progress)
+
+        return job.cached("shap", shap_tabular.row_bytes(frame), opts, masked, compute)
+
+    def cli_params(self, method: str) -> tuple[str, ...]:
+        keys = ("background", "algorithm", "max_evals")
+        return keys + ("rows", "split") if method in self.global_methods else keys
+
+    def cli_input(self, value: str, is_file: bool, read_file: Callable[[], Any]) -> Any:
+        if value.lstrip().startswith("{"):
+            return json_row(value)
+        if not is_file:
+            from core.output import mask_message
+
+            raise LoupeError(f"--input {mask_message(repr(value))} is neither a file nor a JSON row.",
+                             "give a table file with --row N, or a JSON object of column values.")
+        return read_file()
+
+    def pick_input(self, inputs: Any, row: int) -> Any:
+        return inputs.iloc[[row]]
+
+    def figures(self, expl: Explanation, top: int = 3, **options: Any) -> dict[str, Any]:
+        from core.explain import figures as f
+
+        if expl.method == "shap_global":
+            importance = expl.frames["importance"]
+            figs = {"importance": f.importance_bar(importance)}
+            for feature in importance["feature"].head(top):
+                figs[f"dependence_{feature}"] = f.dependence_scatter(expl.frames["dependence"], feature)
+            return figs
+        local = expl.frames["local"]
+        return {"waterfall": f.waterfall(local["feature"], local["shap"], float(expl.base_value),
+                                         float(expl.prediction["value"]),
+                                         local["value"].astype(str).tolist())}
+
+    def total(self, expl: Explanation) -> np.ndarray:
+        if expl.values is None:
+            return np.zeros(0)
+        if expl.method == "shap_global":  # one total per explained row
+            return expl.values.sum(axis=1)
+        return np.asarray(expl.values.sum())  # one output (regression): one total
+
+
+def _global(job: Job, params: dict[str, Any]) -> Explanation:
+    opts = check_params(params, {"rows": shap_tabular.GLOBAL_ROWS, "split": "test", "background": 50,
+                                 "algorithm": "auto", "max_evals": shap_tabular.DEFAULT_MAX_EVALS,
+                                 "seed": 0}, "global SHAP")
+    label = f"global: up to {opts['rows']} rows of the {opts['split']} split"
+
+    def compute() -> Explanation:
+        predictor = job.predictor()
+        split = _background(job, opts["split"])
+        rows = split.sample(n=min(int(opts["rows"]), len(split)), random_state=int(opts["seed"]))
+        return shap_tabular.explain_global(
+            predictor, rows, _background(job), job.run_id, opts["background"], opts["algorithm"],
+            opts["max_evals"], opts["seed"], job.progress)
+
+    return job.cached("shap_global", label, opts, label, compute)
+
+
+def _background(job: Job, split: str = "train") -> pd.DataFrame:
+    if job.progress is not None:
+        job.progress(0.0, f"loading the run's {split} rows")
+    try:
+        frame = shap_tabular.raw_split(job.store, job.run_id, split)
+    except LoupeError as exc:
+        raise LoupeError(f"SHAP for tables needs the run's data ({split} rows), and it could not "
+                         f"be read: {exc.problem}", exc.fix) from exc
+    missing = [c for c in _input_columns(job) if c not in frame.columns]
+    if missing:
+        source = job.store.config(job.run_id).data.source
+        raise LoupeError(f"The run's data file {source} has changed since training: column "
+                         f"{missing[0]!r} is gone ({len(missing)} missing in all).",
+                         "restore the file the run was trained on, or train a new run on this one.")
+    return frame
+
+
+def _input_columns(job: Job) -> list[str]:
+    """The run's feature columns, read from its artifact (no model load)."""
+    from core.tasks.tabular import PREPROCESSING_FILE, read_preprocessor
+
+    folder = job.artifact_dir()
+    if (folder / PREPROCESSING_FILE).is_file():
+        return read_preprocessor(folder).input_columns
+    return list(job.predictor().input_columns)
