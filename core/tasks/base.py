@@ -148,3 +148,9 @@ class Task(ABC):
     def describe_inputs(self, data: PreparedData) -> Sequence[str]:
         """Short names of what the model reads (columns, 'text', 'image'), for cards and forms."""
         return []
+
+    # --- dashboard/sample previews (i14-dash) ---------------------------------------------
+    def sample_frame(self, name: str) -> pd.DataFrame | None:
+        """Built-in sample ``name`` as one table (for the privacy report, masked preview and
+        column pickers), or None when the kind's samples are not tables (images)."""
+        return None

@@ -64,6 +64,10 @@ class TabularTask(Task):
     def samples(self) -> dict[str, str]:
         return {name: desc for name, (desc, _, _) in TABULAR_SAMPLES.items()}
 
+    # --- dashboard/sample previews (i14-dash) ---
+    def sample_frame(self, name: str) -> pd.DataFrame:
+        return load_tabular_sample(f"sample:{name}")[0]
+
     def default_config(self, sample: str | None = None) -> RunConfig:
         sample = sample or "house_prices"
         return RunConfig(
