@@ -19,10 +19,10 @@ GLOBAL_METHODS = ("shap_global",)  # methods that explain the model, not one inp
 
 
 def methods_for(kind: str) -> dict[str, str]:
-    """Methods core.explain offers for a kind, with labels (the kind's own wording first)."""
+    """Methods core.explain offers for a kind (none: {}), with labels (the kind's own wording first)."""
     from core.explain import METHODS
 
-    names = METHODS.get(kind, ("shap",))
+    names = METHODS.get(kind, ())
     own = view_for(kind).method_labels
     return {m: own.get(m, METHOD_LABELS.get(m, m)) for m in names}
 

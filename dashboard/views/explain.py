@@ -30,6 +30,9 @@ if run is None:
 run_id, kind = run["id"], run["task"]
 view = view_for(kind)
 methods = methods_for(kind)
+if not methods:
+    st.info(f"There are no explanations for '{kind}' models yet.")
+    st.stop()
 method = st.radio("Method", list(methods), format_func=methods.get, horizontal=True,
                   key=f"explain_method_{kind}")
 needs_input = method not in GLOBAL_METHODS

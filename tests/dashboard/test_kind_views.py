@@ -122,7 +122,8 @@ def test_a_core_only_kind_gets_the_fallback(fake_kind: str) -> None:
     assert not has_view(fake_kind) and view_for(fake_kind) is FALLBACK
     from dashboard.components.explain_view import methods_for
 
-    assert methods_for(fake_kind) == {"shap": "SHAP"}
+    assert methods_for(fake_kind) == {}  # core.explain offers nothing for it
+    assert methods_for("text") == {"shap": "SHAP token strip", "attention": "Attention heads + rollout"}
 
 
 def test_a_core_only_kind_on_data_and_train(fake_kind: str) -> None:
@@ -147,13 +148,14 @@ def test_a_core_only_kind_on_predict_and_explain(fake_run: str) -> None:
     no_exception(at)
     assert at.selectbox(key="predict_run").value == fake_run
     assert any("no single-input form" in i.value for i in at.info)
-    assert at.file_uploader(key=f"predict_file_{FAKE}")
+    at.file_uploader(key=f"predict_file_{FAKE}").set_value(("in.csv", b"value\nab\nabcd\n", "text/csv")).run()
+    no_exception(at)
+    assert at.success and "2 predictions" in at.success[0].value
+    assert at.dataframe[0].value["prediction"].tolist() == [2.0, 4.0]
 
     at = open_page("explain")
     no_exception(at)
-    assert at.radio(key=f"explain_method_{FAKE}").options == ["SHAP"]
-    assert any("no input form" in i.value for i in at.info)
-    assert next(b for b in at.button if b.label == "Explain").disabled
+    assert any(f"no explanations for '{FAKE}'" in i.value for i in at.info)
 
 
 def _constant_form(predictor: Any, key: str, submit: str = "Predict") -> str:
@@ -164,13 +166,10 @@ def _constant_form(predictor: Any, key: str, submit: str = "Predict") -> str:
 
 
 def test_a_registered_view_is_used_by_the_pages(fake_run: str) -> None:
-    register_view(FAKE, KindView(input_form=_constant_form, method_labels={"shap": "Fake SHAP"}))
+    register_view(FAKE, KindView(input_form=_constant_form, batch_types=("csv",)))
     at = open_page("predict")
     no_exception(at)
     assert at.metric[0].label == "Prediction" and at.metric[0].value == "4"
-    at = open_page("explain")
-    no_exception(at)
-    assert at.radio(key=f"explain_method_{FAKE}").options == ["Fake SHAP"]
 
 
 def _kind_literals(path: Path, kinds: set[str]) -> Iterator[str]:
