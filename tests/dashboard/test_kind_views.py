@@ -165,11 +165,22 @@ def _constant_form(predictor: Any, key: str, submit: str = "Predict") -> str:
     return "four"
 
 
+def _image_form(predictor: Any, key: str, submit: str = "Predict") -> Any:
+    from PIL import Image
+
+    return Image.new("RGB", (8, 8), (200, 30, 30))
+
+
 def test_a_registered_view_is_used_by_the_pages(fake_run: str) -> None:
-    register_view(FAKE, KindView(input_form=_constant_form, batch_types=("csv",)))
+    register_view(FAKE, KindView(input_form=_constant_form))
     at = open_page("predict")
     no_exception(at)
     assert at.metric[0].label == "Prediction" and at.metric[0].value == "4"
+    assert not at.get("image")
+    register_view(FAKE, KindView(input_form=_image_form, input_image=True))  # shown beside it
+    at = open_page("predict")
+    no_exception(at)
+    assert at.get("image") and at.metric[0].label == "Prediction"
 
 
 def _kind_literals(path: Path, kinds: set[str]) -> Iterator[str]:
