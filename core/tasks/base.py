@@ -80,6 +80,12 @@ class Task(ABC):
     def samples(self) -> dict[str, str]:
         """Built-in sample datasets: name -> one-line description."""
 
+    # --- sample previews (i14-dash) -------------------------------------------------------
+    def sample_frame(self, name: str) -> pd.DataFrame | None:
+        """Built-in sample ``name`` as one table (for the privacy report, masked preview and
+        column pickers), or None when the kind's samples are not tables (images)."""
+        return None
+
     @abstractmethod
     def default_config(self, sample: str | None = None) -> RunConfig:
         """A config that trains well out of the box (on ``sample`` when given)."""

@@ -39,7 +39,6 @@ from core.tasks.base import Predictor, PreparedData, Task
 
 PREPROCESSING_FILE = "preprocessing.json"  # the column encoding; described in artifact_files
 MIN_ROWS = 20
-PREPROCESSING_FILE = "preprocessing.json"  # the column encoding (Preprocessor) in a model folder
 
 
 class _Dataset(TensorDataset):
@@ -70,6 +69,10 @@ class TabularTask(Task):
 
     def samples(self) -> dict[str, str]:
         return {name: desc for name, (desc, _, _) in TABULAR_SAMPLES.items()}
+
+    # --- dashboard/sample previews (i14-dash) ---
+    def sample_frame(self, name: str) -> pd.DataFrame:
+        return load_tabular_sample(f"sample:{name}")[0]
 
     def default_config(self, sample: str | None = None) -> RunConfig:
         sample = sample or "house_prices"

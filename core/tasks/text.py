@@ -78,6 +78,12 @@ class TextTask(Task):
     def samples(self) -> dict[str, str]:
         return dict(SAMPLES)
 
+    # --- dashboard/sample previews (i14-dash) ---
+    def sample_frame(self, name: str) -> pd.DataFrame:
+        from core.datasets.texts import load_sample_frame
+
+        return load_sample_frame(name)
+
     def default_config(self, sample: str | None = None) -> RunConfig:
         """General text defaults (3 epochs, batch 32, 128 tokens, patience 2) for your own data;
         the built-in sample gets one epoch, because its generated reviews are learnt within one

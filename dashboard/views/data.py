@@ -12,19 +12,13 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from core.datasets.samples import parse_sample
 from core.errors import LoupeError
 from core.output import mask_message, md, show_path
-from core.tasks import all_tasks
+from core.tasks import all_tasks, get_task
 from dashboard.components.feedback import notices, show_errors
-from dashboard.components.kinds import (
-    ALL_UPLOAD_TYPES,
-    AUTO,
-    COLUMN_ROLES,
-    SAMPLE_FRAMES,
-    UPLOAD_HELP,
-    UPLOAD_TYPES,
-)
 from dashboard.components.privacy_view import privacy_overview
+from dashboard.kinds import AUTO, view_for
 from dashboard.resources import discard_upload, get_store, read_upload_table, save_upload
 
 DATA_CHOICES = "data_choices"
@@ -41,12 +35,13 @@ store = get_store()
 tasks = {t.kind: t for t in all_tasks()}
 kind = st.selectbox("Task kind", list(tasks), format_func=lambda k: tasks[k].title, key="data_kind")
 task = tasks[kind]
+view = view_for(kind)
 mode = st.radio("Source", ["Upload a file", "Use a sample"], horizontal=True, key="data_mode")
 
 
 @st.cache_data(show_spinner="Loading the sample…", max_entries=8)
-def sample_frame(kind_name: str, sample: str) -> pd.DataFrame:
-    return SAMPLE_FRAMES[kind_name](sample)
+def sample_frame(kind_name: str, sample: str) -> pd.DataFrame | None:
+    return get_task(kind_name).sample_frame(sample)
 
 
 source, label, frame, file_notices = None, None, None, []
@@ -56,11 +51,10 @@ with show_errors("Upload"):
         sample = st.selectbox("Sample", list(task.samples()), key=f"data_sample_{kind}",
                               format_func=lambda s: f"{s} — {task.samples()[s]}")
         source, label = f"sample:{sample}", sample
-        if kind in SAMPLE_FRAMES:
-            frame = sample_frame(kind, sample)
+        frame = sample_frame(kind, sample)  # None: this kind's samples are not tables
     else:
-        upload = st.file_uploader("Upload", type=UPLOAD_TYPES.get(kind, ALL_UPLOAD_TYPES),
-                                  help=UPLOAD_HELP.get(kind), key=f"data_upload_{kind}")
+        upload = st.file_uploader("Upload", type=list(view.upload_types),
+                                  help=view.upload_help, key=f"data_upload_{kind}")
         if upload is not None:
             path = save_upload(upload.name, upload.getvalue())
             source, label = str(path), path.name
@@ -94,19 +88,20 @@ st.subheader("Columns")
 data: dict[str, object] = {"source": source}
 if encoding:
     data["encoding"] = encoding
-roles = COLUMN_ROLES.get(kind, [])
+sample_name = parse_sample(source)
+roles = view.column_roles
 if frame is None and roles:
     st.caption("Columns are detected when the data is loaded.")
 elif not roles:
     st.caption(f"{task.title} needs no column choices.")
 else:
-    default_cfg = task.default_config(label if source.startswith("sample:") else None).data
+    default_cfg = task.default_config(sample_name).data
     cols = st.columns(len(roles))
     for col, role in zip(cols, roles, strict=True):
         options = role.options(frame)
         if role.auto:
             options = [AUTO, *options]
-        default = getattr(default_cfg, role.field, None) if source.startswith("sample:") else None
+        default = getattr(default_cfg, role.field, None) if sample_name else None
         if not options:
             col.error(f"No column qualifies as the {role.label.lower()}.")
             continue
@@ -120,7 +115,7 @@ check = c1.button("Check data", help="Load and validate the data with these choi
 use = c2.button("Train on this data", type="primary")
 if check or use:
     with show_errors("Data check"):
-        cfg = task.default_config(label if source.startswith("sample:") else None)
+        cfg = task.default_config(sample_name)
         cfg = cfg.replace(data={k: v for k, v in data.items()})
         with st.spinner("Checking the data…"):
             prepared = task.load_data(cfg)

@@ -13,18 +13,13 @@ import streamlit as st
 
 from core.explain import explain
 from core.output import mask_message
-from dashboard.components.explain_view import EXAMPLES, GLOBAL_METHODS, methods_for, render_explanation
+from dashboard.components.explain_view import GLOBAL_METHODS, methods_for, render_explanation
 from dashboard.components.feedback import notices, show_errors
-from dashboard.components.inputs import INPUT_FORMS
 from dashboard.components.run_picker import pick_run
+from dashboard.kinds import view_for
 from dashboard.resources import get_predictor, run_report
 
 RESULTS = "explanations"  # session: (run_id, method, input key) -> Explanation
-
-
-WORST = {kind: ("A misclassified example", "Example (most confidently wrong first)")
-         for kind in ("text", "image")}
-WORST["tabular"] = ("A badly predicted row", "Validation row (largest error first)")
 
 st.title("Explain")
 st.caption("Why did the model predict that? SHAP attributes a prediction to the parts of the input; "
@@ -33,21 +28,26 @@ run = pick_run("explain_run")
 if run is None:
     st.stop()
 run_id, kind = run["id"], run["task"]
+view = view_for(kind)
 methods = methods_for(kind)
+if not methods:
+    st.info(f"There are no explanations for '{kind}' models yet.")
+    st.stop()
 method = st.radio("Method", list(methods), format_func=methods.get, horizontal=True,
                   key=f"explain_method_{kind}")
 needs_input = method not in GLOBAL_METHODS
 
 value, input_key = None, None
 if needs_input:
-    examples = EXAMPLES.get(kind, lambda report: [])(run_report(run_id))
+    examples = view.examples(run_report(run_id))
+    worst_option, worst_label = view.worst_labels
     how = "Type or upload"
     if examples:
-        how = st.radio("Input", [how, WORST[kind][0]], horizontal=True,
+        how = st.radio("Input", [how, worst_option], horizontal=True,
                        key=f"explain_source_{run_id}")
-    if how == WORST.get(kind, ("",))[0]:
+    if examples and how == worst_option:
         labels = [label for label, _ in examples]
-        pick = st.selectbox(WORST[kind][1], range(len(examples)),
+        pick = st.selectbox(worst_label, range(len(examples)),
                             format_func=lambda i: mask_message(labels[i]), key=f"explain_example_{run_id}")
         value, input_key = examples[pick][1], f"example:{pick}"
         if callable(value):
@@ -56,7 +56,7 @@ if needs_input:
                 value = load_row(run_id)
     else:
         with show_errors("Input"):
-            form = INPUT_FORMS.get(kind)
+            form = view.input_form
             if form is None:
                 st.info(f"There is no input form for '{kind}' models yet.")
             else:

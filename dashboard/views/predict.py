@@ -1,4 +1,5 @@
-"""Predict: one input through a per-kind form, or a whole file with a download of the results.
+"""Predict: one input through the kind's form (``view_for(kind).input_form``), or a whole file with
+a download of the results.
 
 Batch results are masked (``mask_frame``) before they are shown or downloaded, so personal data in
 the input columns never leaves as plain text.
@@ -15,19 +16,19 @@ from core.output import csv_bytes, mask_message, mask_table, md
 from core.plots import format_number
 from core.privacy import mask_frame
 from dashboard.components.feedback import show_errors
-from dashboard.components.inputs import INPUT_FORMS, show_prediction
-from dashboard.components.kinds import ALL_UPLOAD_TYPES, UPLOAD_TYPES
+from dashboard.components.inputs import show_prediction
 from dashboard.components.run_picker import pick_run
+from dashboard.kinds import view_for
 from dashboard.resources import get_predictor, save_upload
 
 PREVIEW_ROWS = 200
-BATCH_TYPES: dict[str, list[str]] = {"image": ["zip", "png", "jpg", "jpeg", "webp", "bmp", "gif"]}
 
 st.title("Predict")
 run = pick_run("predict_run")
 if run is None:
     st.stop()
 run_id, kind = run["id"], run["task"]
+view = view_for(kind)
 
 
 @st.cache_data(show_spinner="Predicting…", max_entries=8)
@@ -55,7 +56,7 @@ if predictor is None:
 
 single, batch = st.tabs(["One input", "A file of inputs"])
 with single:
-    form = INPUT_FORMS.get(kind)
+    form = view.input_form
     if form is None:
         st.info(f"There is no single-input form for '{kind}' models yet; use a file of inputs.")
     else:
@@ -63,11 +64,10 @@ with single:
             value = form(predictor, f"predict_{run_id}")
             if value is not None:
                 result = predictor.predict(value if isinstance(value, dict) else [value])
-                show_prediction(result, predictor, value if kind == "image" else None)
+                show_prediction(result, predictor, value if view.input_image else None)
 
 with batch:
-    types = BATCH_TYPES.get(kind, UPLOAD_TYPES.get(kind, ALL_UPLOAD_TYPES))
-    upload = st.file_uploader("File of inputs", type=types, key=f"predict_file_{kind}",
+    upload = st.file_uploader("File of inputs", type=view.batch_upload_types, key=f"predict_file_{kind}",
                               help="A table with the training columns (tabular), texts (text) or a zip of "
                                    "images (image). Results are masked.")
     if upload is not None:

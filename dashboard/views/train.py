@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from core.config import RunConfig
+from core.datasets.samples import parse_sample
 from core.errors import LoupeError
 from core.jobs import start_job
 from core.output import mask_message, md
@@ -56,7 +57,7 @@ if not choice:
 
 def base_config(source: str) -> RunConfig:
     """The kind's defaults for this source, with the Data page's column choices on top."""
-    sample = source.split(":", 1)[1] if source.startswith("sample:") else None
+    sample = parse_sample(source)
     cfg = task.default_config(sample)
     if choice and choice["data"]["source"] == source:
         return cfg.replace(data=dict(choice["data"]))

@@ -1,0 +1,82 @@
+"""Tabular regression on the pages: target column, a row form, worst-predicted validation rows."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from core.datasets.tables import numeric_or_none
+from core.output import mask_message, md
+from core.privacy import mask_frame
+from dashboard.kinds.base import TABLE_TYPES, ColumnRole, KindView
+
+
+def _numeric_columns(frame: pd.DataFrame) -> list[str]:
+    return [str(c) for c in frame.columns if numeric_or_none(frame[c]) is not None]
+
+
+def tabular_form(predictor: Any, key: str, submit: str = "Predict") -> dict[str, Any] | None:
+    """A field per training column: numbers start at the training median, categories at the mode."""
+    prep = predictor.prep
+    with st.form(f"row_{key}"):
+        st.caption(f"Predicts **{md(prep.target)}** from {len(prep.input_columns)} columns "
+                   "(values start at the training median / most frequent category).")
+        cols = st.columns(3)
+        row: dict[str, Any] = {}
+        for i, name in enumerate(prep.numeric):  # labels are Markdown: masked and escaped
+            row[name] = cols[i % 3].number_input(md(name), value=float(prep.medians.get(name, 0.0)),
+                                                 format="%.4g", key=f"{key}_num_{name}")
+        offset = len(prep.numeric)
+        for i, name in enumerate(prep.categorical):
+            options = list(prep.categories.get(name, []))
+            fill = prep.fills.get(name)
+            shown = _masked_options(name, options)  # the raw value is chosen, the masked one shown
+            row[name] = cols[(offset + i) % 3].selectbox(
+                md(name), options, index=options.index(fill) if fill in options else 0,
+                format_func=lambda v, shown=shown: shown.get(v, v), key=f"{key}_cat_{name}")
+        submitted = st.form_submit_button(submit, type="primary")
+    return row if submitted else None
+
+
+def _masked_options(column: str, options: list[str]) -> dict[str, str]:
+    """Category values as shown: masked in their column's context (a bare 'Tanaka' in a last_name
+    column is a name), so a training value never reaches the screen raw."""
+    if not options:
+        return {}
+    masked = mask_frame(pd.DataFrame({column: [str(o) for o in options]}), operator="hash")
+    values = masked[column].tolist() if column in masked else ["<REDACTED>"] * len(options)
+    return {o: mask_message(str(v)) for o, v in zip(options, values, strict=True)}
+
+
+def _tabular_examples(report: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Worst-predicted validation rows; the row itself is read only when picked (it needs the
+    run's data), so each input is a function of the run id."""
+    out = []
+    for e in report.get("worst_val_rows") or []:
+        label = (f"validation row {e['row']}: true {e['true']:,.4g} → predicted {e['predicted']:,.4g} "
+                 f"(error {e['error']:+,.4g})")
+        out.append((label, partial(_validation_row, int(e["row"]))))
+    return out
+
+
+def _validation_row(row: int, run_id: str) -> Any:
+    from core.explain.shap_tabular import raw_split
+    from dashboard.resources import get_store
+
+    frame = raw_split(get_store(), run_id, "val")
+    return frame.iloc[[row]].reset_index(drop=True)
+
+
+VIEW = KindView(
+    upload_types=TABLE_TYPES,
+    upload_help="A table with a header row: CSV, TSV, Parquet or JSON Lines.",
+    column_roles=(ColumnRole("target", "Target column", "The numeric column the model learns to predict; "
+                             "every other usable column is a feature.", _numeric_columns),),
+    input_form=tabular_form,
+    method_labels={"shap": "SHAP for one row (waterfall)"},
+    examples=_tabular_examples,
+    worst_labels=("A badly predicted row", "Validation row (largest error first)"),
+)

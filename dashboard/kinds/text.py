@@ -1,0 +1,50 @@
+"""Text classification on the pages: text and label columns, a text box, misclassified texts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from core.errors import LoupeError
+from dashboard.kinds.base import TABLE_TYPES, ColumnRole, KindView
+
+
+def _all_columns(frame: pd.DataFrame) -> list[str]:
+    return [str(c) for c in frame.columns]
+
+
+def text_form(predictor: Any, key: str, submit: str = "Predict") -> str | None:
+    with st.form(f"text_{key}"):
+        text = st.text_area("Text", height=120, key=f"{key}_text",
+                            placeholder="Type or paste a review, e.g. 'Great value, works perfectly.'")
+        submitted = st.form_submit_button(submit, type="primary")
+    if not submitted:
+        return None
+    if not text.strip():
+        raise LoupeError("The text is empty.", "type some text to classify.")
+    return text
+
+
+def _text_examples(report: dict[str, Any]) -> list[tuple[str, Any]]:
+    out = []
+    for e in report.get("worst_val_examples") or []:
+        text = str(e.get("text", ""))
+        short = text if len(text) <= 70 else text[:67] + "…"
+        label = f"true {e.get('true')} → {e.get('predicted')} ({e.get('confidence', 0):.0%}): {short}"
+        out.append((label, text))
+    return out
+
+
+VIEW = KindView(
+    upload_types=(*TABLE_TYPES, "txt"),
+    upload_help="A table with a text column and a label column (CSV, TSV, Parquet, JSONL), or a .txt file.",
+    column_roles=(ColumnRole("text_column", "Text column", "The column holding the texts.",
+                             _all_columns, True),
+                  ColumnRole("label_column", "Label column", "The column holding each text's class.",
+                             _all_columns, True)),
+    input_form=text_form,
+    method_labels={"shap": "SHAP token strip"},
+    examples=_text_examples,
+)
