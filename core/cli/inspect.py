@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from core.cli.output import emit, json_flag
+from core.settings import BY_KEY
 
 
 def add_parsers(sub: Any) -> None:
@@ -18,6 +19,7 @@ def add_parsers(sub: Any) -> None:
     i.add_argument("--k", type=int, default=5, help="k for k-anonymity and small-count suppression")
     i.add_argument("--quasi", action="append", help="quasi-identifier column (repeatable; default: detected)")
     i.add_argument("--sample-rows", type=int, default=2000, help="rows scanned per column (0 = all)")
+    i.add_argument("--encoding", help=BY_KEY["data.encoding"].help + " E.g. latin-1, cp1252, utf-16.")
     json_flag(i)
     i.set_defaults(func=cmd_inspect)
 
@@ -37,7 +39,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     from core.store import RunStore
     from core.store.privacy_log import load_overrides
 
-    frame = load_table(args.file)
+    frame = load_table(args.file, args.encoding)
     result = inspect_frame(frame, args.file, k=args.k, quasi_identifiers=args.quasi,
                            sample_rows=args.sample_rows or None,
                            overrides=load_overrides(RunStore(), fingerprint_frame(frame)))

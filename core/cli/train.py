@@ -18,7 +18,7 @@ from core.settings import BY_KEY, SETTINGS, parse_int_list
 
 def add_parsers(sub: Any) -> None:
     t = sub.add_parser("train", help="train a model (tabular, text or image)")
-    t.add_argument("kind", help="task kind: tabular, text or image")
+    t.add_argument("kind", help="the task kind, e.g. tabular (`loupe samples` lists every kind)")
     add_setting_flags(t)
     t.add_argument("--config", help="a RunConfig JSON file (flags override it)")
     t.add_argument("--run-id", help=argparse.SUPPRESS)  # a queued run created by core.jobs

@@ -23,7 +23,7 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "METHODS": "api", "explain": "api", "explain_global": "api", "explanation_history": "api",
+    "explain": "api", "explain_global": "api", "explanation_history": "api",
     "explainer_for": "api", "methods_for": "api", "Explainer": "base", "Job": "base",
     "head_summary": "attention", "rollout": "attention", "top_heads": "attention",
     "ExplanationCache": "cache", "Explanation": "result",
@@ -38,8 +38,7 @@ def __getattr__(name: str) -> Any:
     if name not in _EXPORTS:
         raise AttributeError(f"module 'core.explain' has no attribute {name!r}")
     value = getattr(importlib.import_module(f"core.explain.{_EXPORTS[name]}"), name)
-    if name != "METHODS":  # derived from the registry on each use (kinds may register later)
-        globals()[name] = value
+    globals()[name] = value
     return value
 
 

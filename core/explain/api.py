@@ -73,14 +73,6 @@ def explain(run_id: str, input: Any = None, method: str = "shap", target_class: 
     return explainer.explain(job, input, method, target_class, params)
 
 
-def __getattr__(name: str) -> Any:
-    if name == "METHODS":  # the old kind -> methods table, derived: new code calls methods_for
-        from core.tasks import task_kinds
-
-        return {kind: methods_for(kind) for kind in task_kinds()}
-    raise AttributeError(f"module 'core.explain.api' has no attribute {name!r}")
-
-
 def explain_global(run_id: str, store: Any = None, progress: ProgressFn | None = None,
                    **params: Any) -> Explanation:
     """Global importance and dependence data of a tabular run (mean |SHAP| over a sample)."""

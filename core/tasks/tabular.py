@@ -72,7 +72,7 @@ class TabularTask(Task):
 
     # --- dashboard/sample previews (i14-dash) ---
     def sample_frame(self, name: str) -> pd.DataFrame:
-        return load_tabular_sample(f"sample:{name}")[0]
+        return load_tabular_sample(sample_source(name))[0]
 
     def default_config(self, sample: str | None = None) -> RunConfig:
         sample = sample or "house_prices"

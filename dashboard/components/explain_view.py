@@ -15,16 +15,22 @@ from dashboard.kinds import view_for
 METHOD_LABELS: dict[str, str] = {
     "shap": "SHAP", "shap_global": "Global importance + dependence", "attention": "Attention heads + rollout",
 }
-GLOBAL_METHODS = ("shap_global",)  # methods that explain the model, not one input
 
 
 def methods_for(kind: str) -> dict[str, str]:
     """Methods core.explain offers for a kind (none: {}), with labels (the kind's own wording first)."""
-    from core.explain import METHODS
+    from core.explain import methods_for as core_methods
 
-    names = METHODS.get(kind, ())
+    names = core_methods(kind)
     own = view_for(kind).method_labels
     return {m: own.get(m, METHOD_LABELS.get(m, m)) for m in names}
+
+
+def explains_the_model(kind: str, method: str) -> bool:
+    """True for methods that explain the whole model and take no input (tabular global SHAP)."""
+    from core.explain import explainer_for
+
+    return method in explainer_for(kind).global_methods
 
 
 def figure_options(result: Any, key: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core.datasets.samples import parse_sample
+from core.datasets.samples import parse_sample, sample_source
 from core.errors import LoupeError
 from core.output import mask_message, md, show_path
 from core.tasks import all_tasks, get_task
@@ -50,7 +50,7 @@ with show_errors("Upload"):
     if mode == "Use a sample":
         sample = st.selectbox("Sample", list(task.samples()), key=f"data_sample_{kind}",
                               format_func=lambda s: f"{s} — {task.samples()[s]}")
-        source, label = f"sample:{sample}", sample
+        source, label = sample_source(sample), sample
         frame = sample_frame(kind, sample)  # None: this kind's samples are not tables
     else:
         upload = st.file_uploader("Upload", type=list(view.upload_types),

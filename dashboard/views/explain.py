@@ -13,7 +13,7 @@ import streamlit as st
 
 from core.explain import explain
 from core.output import mask_message
-from dashboard.components.explain_view import GLOBAL_METHODS, methods_for, render_explanation
+from dashboard.components.explain_view import explains_the_model, methods_for, render_explanation
 from dashboard.components.feedback import notices, show_errors
 from dashboard.components.run_picker import pick_run
 from dashboard.kinds import view_for
@@ -35,7 +35,7 @@ if not methods:
     st.stop()
 method = st.radio("Method", list(methods), format_func=methods.get, horizontal=True,
                   key=f"explain_method_{kind}")
-needs_input = method not in GLOBAL_METHODS
+needs_input = not explains_the_model(kind, method)
 
 value, input_key = None, None
 if needs_input:

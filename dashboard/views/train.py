@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from core.config import RunConfig
-from core.datasets.samples import parse_sample
+from core.datasets.samples import parse_sample, sample_source
 from core.errors import LoupeError
 from core.jobs import start_job
 from core.output import mask_message, md
@@ -38,14 +38,14 @@ request = st.session_state.pop(TRAIN_REQUEST, None)
 if request and request.get("task") in tasks:
     st.session_state["train_kind"] = request["task"]
     if request.get("sample"):
-        st.session_state[f"train_source_{request['task']}"] = f"sample:{request['sample']}"
+        st.session_state[f"train_source_{request['task']}"] = sample_source(request["sample"])
     elif request.get("data"):
         st.session_state[f"train_source_{request['task']}"] = request["data"]["source"]
 
 kind = st.selectbox("Task kind", list(tasks), format_func=lambda k: tasks[k].title, key="train_kind")
 task = tasks[kind]
 choice = st.session_state.get(DATA_CHOICES, {}).get(kind)
-sources = {f"sample:{name}": f"Sample · {name} — {desc}" for name, desc in task.samples().items()}
+sources = {sample_source(name): f"Sample · {name} — {desc}" for name, desc in task.samples().items()}
 if choice:
     shown = mask_message(choice["label"])
     sources[choice["data"]["source"]] = f"Your data · {shown} (columns chosen on Data)"

@@ -103,8 +103,7 @@ def _report(folder: str) -> list[str]:
 
 @pytest.mark.parametrize("folder", [
     "core",
-    pytest.param("dashboard", marks=pytest.mark.xfail(
-        strict=False, reason="dashboard/kinds lands in i14-dash")),
+    "dashboard",
 ])
 def test_kind_specific_code_lives_with_its_kind(folder: str) -> None:
     found = _report(folder)

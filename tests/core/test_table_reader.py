@@ -116,3 +116,17 @@ def test_sampling_keeps_each_rows_file_line(tmp_path: Path) -> None:
     table = read_table(path, max_rows=10, seed=1)
     assert len(table.frame) == 10 and table.notices
     assert [line - 1 for line in table.lines] == table.frame["i"].tolist()
+
+
+def test_loupe_inspect_reads_a_latin1_file_once_given_its_encoding(tmp_path: Path, capsys) -> None:
+    """The reader's fix says "--encoding latin-1 on the command line": `loupe inspect` takes it."""
+    from core.cli import main
+
+    path = tmp_path / "cities.csv"
+    path.write_bytes(_latin1())
+    assert main(["inspect", str(path), "--json"]) == 2
+    assert "--encoding latin-1" in capsys.readouterr().err
+    assert main(["inspect", str(path), "--encoding", "latin-1", "--json"]) == 0
+    import json
+
+    assert json.loads(capsys.readouterr().out)["n_rows"] == 31

@@ -1,9 +1,9 @@
 """Kind views: every built-in kind has its own dashboard module; a kind registered only in core
-is shown on every page through the fallback; no page compares or tabulates kind names."""
+is shown on every page through the fallback (no page compares or tabulates kind names:
+tests/core/test_kind_boundaries.py)."""
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,7 @@ import pytest
 
 from core.config import DataConfig, RunConfig
 from core.errors import LoupeError
-from core.tasks import Predictor, Task, get_task, register, task_kinds
+from core.tasks import Predictor, Task, get_task, register, task_kinds, unregister
 from dashboard.kinds import FALLBACK, KindView, has_view, register_view, unregister_view, view_for
 from tests.dashboard.conftest import no_exception, open_page
 
@@ -71,14 +71,12 @@ class _FakeTask(Task):
 @pytest.fixture
 def fake_kind() -> Iterator[str]:
     """The fake kind registered in core for one test, removed after."""
-    from core import tasks
-
     task_kinds()  # built-ins first, so the fake kind is listed after them
     register(_FakeTask())
     try:
         yield FAKE
     finally:
-        tasks._REGISTRY.pop(FAKE, None)
+        unregister(FAKE)
         unregister_view(FAKE)
 
 
@@ -181,47 +179,3 @@ def test_a_registered_view_is_used_by_the_pages(fake_run: str) -> None:
     at = open_page("predict")
     no_exception(at)
     assert at.get("image") and at.metric[0].label == "Prediction"
-
-
-def _kind_literals(path: Path, kinds: set[str]) -> Iterator[str]:
-    """Code that singles out kinds by name in one file: a comparison (``kind == "image"``), a
-    table keyed by kind (``{"image": ...}``, ``{("text", "shap"): ...}``), an index
-    (``WORST["tabular"]``) or a literal listing two or more kinds (``("text", "image")``). A dict
-    with one kind name among other keys (``{"task": ..., "text": ...}``) is not a kind table."""
-    def names(node: ast.AST | None) -> list[str]:
-        return [sub.value for sub in ast.walk(node) if isinstance(sub, ast.Constant) and sub.value in kinds
-                ] if node is not None else []
-
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        where = f"{path.name}:{node.lineno}" if hasattr(node, "lineno") else path.name
-        if isinstance(node, ast.Compare) and names(node):
-            yield f"{where} compares with {names(node)}"
-        elif isinstance(node, ast.Dict) and node.keys and all(names(k) for k in node.keys):
-            yield f"{where} is a table keyed by {names(ast.Tuple([k for k in node.keys if k]))}"
-        elif isinstance(node, ast.Subscript) and names(node.slice):
-            yield f"{where} indexes by {names(node.slice)}"
-        elif isinstance(node, ast.Tuple | ast.List | ast.Set) and len(
-                [e for e in node.elts if isinstance(e, ast.Constant) and e.value in kinds]) >= 2:
-            yield f"{where} lists kinds {names(node)}"
-
-
-# MODEL_FIELDS / MODEL_NAME_HELP move to the Task (issue 14, config form): drop this entry then.
-PENDING = {DASHBOARD / "components" / "kinds.py"}
-
-
-def test_no_kind_names_outside_the_kind_modules() -> None:
-    kinds = set(task_kinds())
-    found = [hit for path in sorted(DASHBOARD.rglob("*.py"))
-             if DASHBOARD / "kinds" not in path.parents and path not in PENDING
-             for hit in _kind_literals(path, kinds)]
-    assert not found, "kind-specific code belongs in dashboard/kinds/<kind>.py: " + "; ".join(found)
-
-
-def test_the_check_finds_kind_tables_and_comparisons(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.py"
-    bad.write_text('A = {"text": 1, "image": 2}\nB = ("tabular", "text")\nif kind == "image":\n    pass\n'
-                   'C = {("text", "shap"): "x"}\nD = {"task": "text", "text": "a search"}\nE = {"image": 1}\n'
-                   'W["tabular"] = 1\nF = f(kind="text")\n')
-    found = sorted(_kind_literals(bad, {"tabular", "text", "image"}))
-    assert [f.split()[0] for f in found] == ["bad.py:1", "bad.py:2", "bad.py:3", "bad.py:5", "bad.py:7",
-                                             "bad.py:8"]

@@ -61,6 +61,9 @@ class ToyTask(Task):
     def samples(self) -> dict[str, str]:
         return {"blobs": "two Gaussian blobs in three numeric columns (x2 is noise)"}
 
+    def sample_frame(self, name: str) -> pd.DataFrame | None:
+        return blobs() if name == "blobs" else None
+
     def default_config(self, sample: str | None = None) -> RunConfig:
         return RunConfig(task=self.kind, data=DataConfig(source=f"sample:{sample or 'blobs'}",
                                                         target="label"),
