@@ -8,9 +8,9 @@ from core.errors import LoupeError, suggest
 from core.tasks.base import Predictor, PreparedData, Task
 
 _REGISTRY: dict[str, Task] = {}
-# Modules that register a kind on import, in the order pages list the kinds.
+# Modules that register a built-in kind on import, in the order pages list the kinds: a new
+# built-in kind adds its module here (a plugin calls ``register`` instead).
 _BUILTIN_MODULES = ("core.tasks.tabular", "core.tasks.text", "core.tasks.image")
-_BUILTIN_ORDER = ("tabular", "text", "image")
 _loaded = False
 
 
@@ -20,10 +20,16 @@ def register(task: Task) -> Task:
     return task
 
 
+def _builtin_rank(kind: str) -> int | None:
+    """Where a built-in kind is listed (its module's place in _BUILTIN_MODULES); None otherwise."""
+    module = type(_REGISTRY[kind]).__module__
+    return _BUILTIN_MODULES.index(module) if module in _BUILTIN_MODULES else None
+
+
 def unregister(kind: str) -> None:
     """Remove a registered kind (a plugin or test that adds one for a while); built-ins stay."""
-    if kind not in _BUILTIN_ORDER:
-        _REGISTRY.pop(kind, None)
+    if kind in _REGISTRY and _builtin_rank(kind) is None:
+        _REGISTRY.pop(kind)
 
 
 def _load_builtins() -> None:
@@ -39,8 +45,8 @@ def task_kinds() -> list[str]:
     """Built-in kinds first in a fixed order (not the order their modules happened to be
     imported), then any registered by plugins."""
     _load_builtins()
-    builtin = [k for k in _BUILTIN_ORDER if k in _REGISTRY]
-    return builtin + [k for k in _REGISTRY if k not in _BUILTIN_ORDER]
+    builtin = sorted((k for k in _REGISTRY if _builtin_rank(k) is not None), key=_builtin_rank)
+    return builtin + [k for k in _REGISTRY if _builtin_rank(k) is None]
 
 
 def all_tasks() -> list[Task]:

@@ -69,7 +69,7 @@ class Task(ABC):
     headline_metric: str = "test_loss"  # final metric shown first in run tables and pickers
     default_lr: float = 1e-3
 
-    # --- training form (i14-cli) -----------------------------------------------------------
+    # --- training form --------------------------------------------------------------------
     # ModelConfig fields the dashboard's training form asks for (the rest keep their defaults)
     # and the tooltip of its model-name field. Default: every model setting the form can show.
     model_settings: tuple[str, ...] = tuple(s.name for s in section_settings("model") if s.form == "model")
@@ -80,7 +80,7 @@ class Task(ABC):
     def samples(self) -> dict[str, str]:
         """Built-in sample datasets: name -> one-line description."""
 
-    # --- sample previews (i14-dash) -------------------------------------------------------
+    # --- sample previews ------------------------------------------------------------------
     def sample_frame(self, name: str) -> pd.DataFrame | None:
         """Built-in sample ``name`` as one table (for the privacy report, masked preview and
         column pickers), or None when the kind's samples are not tables (images)."""
@@ -151,7 +151,7 @@ class Task(ABC):
     def load_weights(self, model: nn.Module, artifact_dir: Path) -> None:
         """Load the saved weights back into a model built by ``build_model`` (best checkpoint)."""
 
-    # --- the model folder's description and export masking (i14-io) ----------------------
+    # --- the model folder's description and export masking --------------------------------
     # ``artifact_files``: file name inside the folder ``save_artifact`` writes -> what it holds,
     # in one sentence. The model card's "How to load" lists the ones a folder has; nothing
     # outside the task names these files.
@@ -179,7 +179,7 @@ class Task(ABC):
         """Short names of what the model reads (columns, 'text', 'image'), for cards and forms."""
         return []
 
-    # --- explanations (i14-kcore) ----------------------------------------------------------
+    # --- explanations ---------------------------------------------------------------------
     #: "module:Class" of this kind's ``core.explain.base.Explainer`` (its methods, how it reads
     #: inputs, its figures), imported on first use so importing the registry never pulls in
     #: shap or plotly. Empty: the kind offers no explanations.

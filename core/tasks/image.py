@@ -17,10 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import torch
 import torch.nn.functional as F
-from PIL import Image
 from safetensors.torch import load_model, save_model
 from torch import nn
 
@@ -29,17 +27,12 @@ from core.datasets import image_samples
 from core.datasets.image_dataset import ImageDataset, collate_images, worst_images
 from core.datasets.image_transforms import (
     IMAGE_SUFFIXES,
-    ImageProblem,
     Preprocess,
-    decode_image,
     eval_tensor,
 )
 from core.datasets.image_zip import is_zip, safe_extract
 from core.datasets.images import (
-    LINK_REASON,
     LoadedImages,
-    display_names,
-    input_files,
     load_folder,
 )
 from core.datasets.samples import parse_sample, sample_source
@@ -47,14 +40,17 @@ from core.errors import LoupeError, suggest
 from core.evaluate import classification_metrics, confusion, per_class_table
 from core.models import image_models as im
 from core.paths import loupe_home
-from core.runtime import Runtime, inference_mode, inference_runtime
 from core.tasks import register
 from core.tasks.base import Predictor, PreparedData, Task
+from core.tasks.image_predictor import (  # noqa: F401  (ImagePredictor: re-exported)
+    CONFIG_FILE,
+    HF_CONFIG_DIR,
+    LABELS_FILE,
+    WEIGHTS_FILE,
+    ImagePredictor,
+    _unwrap,
+)
 
-CONFIG_FILE = "config.json"
-LABELS_FILE = "labels.json"
-WEIGHTS_FILE = "model.safetensors"
-HF_CONFIG_DIR = "hf_config"
 WORST_IMAGES = 16
 HEAD_FIT_IMAGES = 512  # training images the LP-FT head fit looks at (Lite0)
 BACKBONE_LR_SCALE = 0.1  # pretrained backbones learn at lr × this; the new head at lr
@@ -67,10 +63,6 @@ _AUGMENT = {
 _PHOTO_AUGMENT = {"flip": True, "crop_scale": (0.35, 1.0), "jitter": 0.2}
 
 
-def _unwrap(model: nn.Module) -> nn.Module:
-    return im.unwrap(model)
-
-
 class ImageTask(Task):
     kind = "image"
     title = "Image classification"
@@ -79,7 +71,7 @@ class ImageTask(Task):
     headline_metric = "test_macro_f1"
     explainer_ref = "core.explain.image:ImageExplainer"
     default_lr = 3e-4  # AdamW, full Lite0 fine-tune after the LP head fit; small_cnn uses 3e-3
-    model_settings = ("image_size", "dropout", "freeze_backbone", "pretrained")  # form (i14-cli)
+    model_settings = ("image_size", "dropout", "freeze_backbone", "pretrained")
     model_name_help = ("small_cnn (tiny images), efficientnet_lite0 (bundled ImageNet weights), a "
                        "Hugging Face id or a local model folder.")
 
@@ -299,123 +291,6 @@ class ImageTask(Task):
 
     def load_predictor(self, artifact_dir: Path, device: str = "auto") -> Predictor:
         return ImagePredictor.from_artifact(Path(artifact_dir), device)
-
-
-class ImagePredictor(Predictor):
-    """A trained image classifier: paths, PIL images or arrays in; one row per image out."""
-
-    task = "image"
-
-    def __init__(self, model: nn.Module, meta: dict[str, Any], runtime: Runtime) -> None:
-        self.runtime = runtime
-        self.model = _unwrap(model).to(runtime.device, memory_format=torch.channels_last).eval()
-        self.meta = meta
-        self.labels: list[str] = list(meta["labels"])
-        self.prep = Preprocess.from_json(meta["preprocess"])
-        self.short_side = meta.get("decode_short_side") or self.prep.resize_size
-
-    @classmethod
-    def from_artifact(cls, folder: Path, device: str = "auto") -> ImagePredictor:
-        config_path, labels_path = folder / CONFIG_FILE, folder / LABELS_FILE
-        if not config_path.is_file() or not labels_path.is_file():
-            raise LoupeError(f"{folder} is not a Loupe image model (no {CONFIG_FILE}).",
-                             "pick the model folder of a finished image run.")
-        meta = json.loads(config_path.read_text())
-        if meta.get("format") != "loupe-image":
-            raise LoupeError(f"{folder} holds a {meta.get('task', 'different')} model, not an "
-                             "image classifier.", "pick the model folder of an image run.")
-        meta["labels"] = json.loads(labels_path.read_text())
-        hf_dir = folder / meta["hf_config_dir"] if meta.get("hf_config_dir") else None
-        model = im.rebuild(meta["architecture"], meta["labels"], hf_dir)
-        load_model(model, str(folder / WEIGHTS_FILE), strict=True)
-        return cls(model, meta, inference_runtime(device))
-
-    def predict_proba(self, arrays: Sequence[np.ndarray], batch_size: int = 64) -> np.ndarray:
-        """Class probabilities for decoded RGB arrays, in input order."""
-        probs = np.zeros((len(arrays), len(self.labels)), dtype=np.float32)
-        with inference_mode(self.runtime):
-            for start in range(0, len(arrays), batch_size):
-                chunk = arrays[start:start + batch_size]
-                pixels = torch.stack([eval_tensor(a, self.prep) for a in chunk])
-                pixels = self.runtime.to_device({"pixel_values": pixels})["pixel_values"]
-                pixels = pixels.contiguous(memory_format=torch.channels_last)
-                logits = self.model(pixels).float()
-                probs[start:start + len(chunk)] = torch.softmax(logits, -1).cpu().numpy()
-        return probs
-
-    def predict(self, inputs: Any, batch_size: int = 64) -> pd.DataFrame:
-        """Unreadable items get a row with no prediction and an ``error`` saying why."""
-        items = _as_items(inputs)
-        names = display_names(items)
-        arrays, errors = [], []
-        for item in items:
-            if isinstance(item, (str, Path)) and Path(item).is_symlink():
-                arrays.append(None)  # never followed, as at training (core.datasets.images)
-                errors.append(LINK_REASON[Path(item).is_dir()])
-                continue
-            try:
-                source = np.ascontiguousarray(item) if isinstance(item, np.ndarray) else item
-                if isinstance(source, np.ndarray):
-                    source = _array_image(source)
-                arrays.append(decode_image(source, self.short_side))
-                errors.append(None)
-            except ImageProblem as exc:
-                arrays.append(None)
-                errors.append(str(exc))
-        good = [i for i, a in enumerate(arrays) if a is not None]
-        probs = np.full((len(items), len(self.labels)), np.nan, dtype=np.float32)
-        if good:
-            probs[good] = self.predict_proba([arrays[i] for i in good], batch_size)
-        ok = np.zeros(len(items), dtype=bool)
-        ok[good] = True
-        best = np.where(ok, np.nan_to_num(probs).argmax(axis=1), -1)
-        frame = pd.DataFrame({"image": names})
-        frame["prediction"] = pd.Series([self.labels[b] if b >= 0 else None for b in best],
-                                        dtype=object)
-        frame["confidence"] = np.where(ok, np.nan_to_num(probs).max(axis=1), np.nan)
-        for j, label in enumerate(self.labels):
-            frame[f"p_{label}"] = probs[:, j]
-        if any(errors):
-            frame["error"] = errors
-        return frame
-
-    def load_inputs(self, path: Path) -> list[Path]:
-        """An image file, a folder (searched recursively) or a zip (extracted safely).
-
-        Symbolic links inside the folder are returned too but never followed: ``predict`` gives
-        each a row with the reason, as training lists them as skipped."""
-        path = Path(path).expanduser()
-        if not path.exists():
-            raise LoupeError(f"{path} does not exist.", "give an image, a folder or a zip.")
-        if path.is_symlink():  # the path the user named is read; links inside it are not
-            path = path.resolve()
-        if path.is_file() and is_zip(path):
-            path = safe_extract(path, loupe_home() / "inputs")
-        if path.is_file():
-            return [path]
-        files = sorted(p for p in input_files(path) if not _hidden(p, path))
-        if not files:
-            raise LoupeError(f"No images found in {path}.",
-                             "add JPEG, PNG, WebP, BMP or GIF files.")
-        return files
-
-
-def _hidden(path: Path, root: Path) -> bool:
-    return any(part.startswith((".", "__MACOSX")) for part in path.relative_to(root).parts)
-
-
-def _array_image(array: np.ndarray) -> Image.Image:
-    if array.dtype != np.uint8:
-        array = np.clip(array, 0, 255).astype(np.uint8)
-    return Image.fromarray(array)
-
-
-def _as_items(inputs: Any) -> list[Any]:
-    if isinstance(inputs, (str, Path, Image.Image, np.ndarray)):
-        if isinstance(inputs, np.ndarray) and inputs.ndim == 4:
-            return list(inputs)
-        return [inputs]
-    return list(inputs)
 
 
 register(ImageTask())

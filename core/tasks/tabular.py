@@ -64,13 +64,13 @@ class TabularTask(Task):
     headline_metric = "test_rmse"
     explainer_ref = "core.explain.tabular:TabularExplainer"
     default_lr = 3e-3
-    model_settings = ("hidden_sizes", "dropout")  # training form (i14-cli)
+    model_settings = ("hidden_sizes", "dropout")
     model_name_help = "mlp: a multilayer perceptron over the encoded columns."
 
     def samples(self) -> dict[str, str]:
         return {name: desc for name, (desc, _, _) in TABULAR_SAMPLES.items()}
 
-    # --- dashboard/sample previews (i14-dash) ---
+    # --- sample previews (Data page) ---
     def sample_frame(self, name: str) -> pd.DataFrame:
         return load_tabular_sample(sample_source(name))[0]
 
@@ -206,7 +206,7 @@ class TabularTask(Task):
         (out_dir / PREPROCESSING_FILE).write_text(json.dumps(data.meta["preprocessing"], indent=2))
         (out_dir / "run_config.json").write_text(cfg.to_json())
 
-    # --- the model folder's description and export masking (i14-io) ----------------------
+    # --- the model folder's description and export masking ---
     artifact_files: ClassVar[dict[str, str]] = {
         "model.safetensors": "the weights (safetensors: tensors only, no pickle)",
         "config.json": "the layer sizes of the network",

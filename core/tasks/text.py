@@ -71,14 +71,14 @@ class TextTask(Task):
     headline_metric = "test_macro_f1"
     explainer_ref = "core.explain.text:TextExplainer"
     default_lr = 1e-4  # MiniLM is small: 1e-4 converges in one pass where 5e-5 needs ~two
-    model_settings = ("max_length", "dropout", "freeze_backbone")  # training form (i14-cli)
+    model_settings = ("max_length", "dropout", "freeze_backbone")
     model_name_help = "minilm (bundled, offline), a Hugging Face model id or a local model folder."
 
     # --- data -----------------------------------------------------------------------------
     def samples(self) -> dict[str, str]:
         return dict(SAMPLES)
 
-    # --- dashboard/sample previews (i14-dash) ---
+    # --- sample previews (Data page) ---
     def sample_frame(self, name: str) -> pd.DataFrame:
         from core.datasets.texts import load_sample_frame
 
