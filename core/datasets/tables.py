@@ -110,7 +110,7 @@ def _size(n: float) -> str:
 def read_file_bytes(path: Path) -> bytes:
     """The bytes of a data file: missing, a folder, too large or empty is a LoupeError."""
     if not path.exists():
-        raise LoupeError(f"The file {path} does not exist.",
+        raise LoupeError(f"Data file not found: {path} does not exist.",
                          "check the path (relative paths start from the folder you run Loupe in).")
     if path.is_dir():
         raise LoupeError(f"{path} is a folder, not a data file.", "pass a file: " + FIX_FORMAT)
