@@ -3,9 +3,10 @@ serve, export, explain, doctor.
 
 The parser is built here, in one place: each command group module (``core.cli.train``,
 ``predict``, ``runs``, ``inspect``, ``serve``, ``export``, ``explain``, ``doctor``) adds its
-subcommands and binds each to its handler with ``set_defaults(func=...)``; ``main`` calls
-``args.func(args)``. Group modules import only light modules at the top and the heavy ones
-(torch, pandas, the store) inside their handlers, so ``loupe --help`` stays fast.
+subcommands in ``add_parsers(sub)`` and binds each to its handler with
+``set_defaults(func=...)``; ``main`` calls ``args.func(args)``. Group modules import only light
+modules at the top and the heavy ones (torch, pandas, the store) inside their handlers, so
+``loupe --help`` stays fast.
 
 Output is for people by default; ``--json`` prints machine-readable JSON (``core.cli.output``).
 A LoupeError prints its message and exits with status 2; nothing else is left half-done.
@@ -27,14 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="loupe", description="Train, compare, predict and explain.")
     sub = parser.add_subparsers(dest="command", required=True)
-    train.add_parsers(sub)
-    predict.add_parsers(sub)
-    runs.add_parsers(sub)
-    inspect.add_parsers(sub)
-    serve.add_parsers(sub)
-    export.add_export_parser(sub)
-    explain.add_explain_parser(sub)
-    doctor.add_doctor_parser(sub)
+    for group in (train, predict, runs, inspect, serve, export, explain, doctor):
+        group.add_parsers(sub)  # each binds its subcommands with set_defaults(func=...)
     return parser
 
 

@@ -1,8 +1,4 @@
-"""`loupe doctor [--repair] [--remove-orphans]`: check the run history and fix what is wrong.
-
-Wired into the CLI by ``core.cli.build_parser`` (``add_doctor_parser(sub)``, which sets
-``cmd_doctor`` as the subcommand's ``func``).
-"""
+"""`loupe doctor [--repair] [--remove-orphans]`: check the run history and fix what is wrong."""
 
 from __future__ import annotations
 
@@ -12,7 +8,7 @@ from typing import Any
 from core.cli.output import emit
 
 
-def add_doctor_parser(sub: Any) -> argparse.ArgumentParser:
+def add_parsers(sub: Any) -> argparse.ArgumentParser:
     d = sub.add_parser(
         "doctor",
         help="check the run history; repair a damaged one; remove leftovers of deleted runs",

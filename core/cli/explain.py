@@ -1,8 +1,7 @@
 """`loupe explain RUN_ID --input …`: SHAP or attention for one input, or a table run's global view.
 
-Wiring: ``core.cli.build_parser`` calls ``add_explain_parser(sub)``, which sets ``cmd_explain``
-as the subcommand's ``func``. Output is for people by default, ``--json`` for machines; ``--html``
-writes the figures to one self-contained page and ``--out`` the main table.
+Output is for people by default, ``--json`` for machines; ``--html`` writes the figures to
+one self-contained page and ``--out`` the main table.
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ from core.output import (
 )
 
 
-def add_explain_parser(sub: Any) -> argparse.ArgumentParser:
+def add_parsers(sub: Any) -> argparse.ArgumentParser:
     e = sub.add_parser("explain", help="explain a prediction: SHAP (text, image, table) or attention")
     e.add_argument("run_id")
     e.add_argument("--input", help="text run: the text, or a file of texts (with --row); image run: "

@@ -1,8 +1,4 @@
-"""`loupe export RUN_ID --out DIR_OR_ZIP [--report report.html]`.
-
-Wired into the CLI by ``core.cli.build_parser`` (``add_export_parser(sub)``, which sets
-``cmd_export`` as the subcommand's ``func``).
-"""
+"""`loupe export RUN_ID --out DIR_OR_ZIP [--report report.html]`."""
 
 from __future__ import annotations
 
@@ -10,7 +6,7 @@ import argparse
 from typing import Any
 
 
-def add_export_parser(sub: Any) -> argparse.ArgumentParser:
+def add_parsers(sub: Any) -> argparse.ArgumentParser:
     e = sub.add_parser(
         "export",
         help="export a run: model folder or zip with a model card, and an HTML report",

@@ -8,7 +8,7 @@ import json
 import pandas as pd
 import pytest
 
-from core.cli.explain import add_explain_parser, cmd_explain
+from core.cli.explain import add_parsers, cmd_explain
 from core.errors import LoupeError
 from core.explain import shap_tabular
 from tests.core.test_explain_fixtures import linear_tabular_run
@@ -16,7 +16,7 @@ from tests.core.test_explain_fixtures import linear_tabular_run
 
 def _args(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="loupe")
-    add_explain_parser(parser.add_subparsers(dest="command"))
+    add_parsers(parser.add_subparsers(dest="command"))
     return parser.parse_args(["explain", *argv])
 
 

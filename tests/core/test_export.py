@@ -226,12 +226,12 @@ def test_is_pickle_by_content(tmp_path: Path) -> None:
 def test_cli_export_writes_zip_and_report(trained: tuple[RunStore, str, str], tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch,
                                           capsys: pytest.CaptureFixture[str]) -> None:
-    from core.cli.export import add_export_parser, cmd_export
+    from core.cli.export import add_parsers, cmd_export
 
     store, run_id, _ = trained
     monkeypatch.setenv("LOUPE_HOME", str(store.home))
     parser = argparse.ArgumentParser(prog="loupe")
-    add_export_parser(parser.add_subparsers(dest="command"))
+    add_parsers(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["export", run_id[:6], "--out", str(tmp_path / "m.zip"),
                               "--report", str(tmp_path / "r.html"), "--json"])
     assert cmd_export(args) == 0
