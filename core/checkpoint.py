@@ -26,6 +26,9 @@ class LoopState:
     best_loss: float | None = None  # validation loss at ``best``: breaks ties of the monitor
     bad_epochs: int = 0
     samples_seen: int = 0
+    best_epoch: int | None = None  # epoch of ``best``; 0 = the untrained start candidate
+    start_score: float | None = None  # the start candidate's validation monitor (see Task)
+    best_trained: float | None = None  # the best monitor of a trained epoch
 
 
 def atomic_dir(final: Path) -> Path:

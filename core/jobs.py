@@ -20,19 +20,24 @@ from core.store import RunStore
 
 
 def start_job(cfg: RunConfig, store: RunStore | None = None, fingerprint: str = "",
-              launcher: list[str] | None = None) -> str:
+              launcher: list[str] | None = None, extra_args: list[str] | None = None) -> str:
     """Queue a run and start its child process; returns the run id at once.
 
     ``launcher`` replaces ``python`` for multi-process training, e.g.
-    ``["accelerate", "launch", "--multi_gpu", "--num_processes", "2"]``.
+    ``["accelerate", "launch", "--multi_gpu", "--num_processes", "2"]``. ``extra_args`` go
+    to `loupe train` as they are (a sweep passes ``--sweep-trial ID:N``).
     """
     store = store or RunStore()
+    if not cfg.name:  # "cats-dogs-lite0", not one name for every run of a kind
+        from core.tasks import get_task
+
+        cfg = cfg.replace(name=store.unique_name(get_task(cfg.task).run_name(cfg)))
     run_id = store.create_run(cfg, fingerprint, status="queued")
     run_dir = store.run_dir(run_id)
     (run_dir / "config.json").write_text(store.config(run_id).to_json())  # name/tags masked
     prefix = (launcher + ["-m"]) if launcher else [sys.executable, "-m"]
     command = prefix + ["core.cli", "train", cfg.task, "--config", str(run_dir / "config.json"),
-                        "--run-id", run_id, "--wait-turn", "--quiet"]
+                        "--run-id", run_id, "--wait-turn", "--quiet", *(extra_args or [])]
     env = {**os.environ, "LOUPE_HOME": str(store.home), "PYTHONUNBUFFERED": "1"}
     root = Path(__file__).resolve().parent.parent
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))

@@ -19,6 +19,7 @@ from typing import Any
 from core.checkpoint import remove_partial_dirs
 from core.config import RunConfig
 from core.errors import LoupeError
+from core.phases import PhaseFile, Sink, phase, reporting
 from core.runtime import Runtime, build_runtime
 from core.store import RunStore
 from core.store.guards import check_reuse
@@ -43,31 +44,52 @@ def train(
     run_id: str | None = None,
     resume: bool = False,
     should_stop: Callable[[], bool] | None = None,
+    on_phase: Sink | None = None,
 ) -> TrainResult:
     """Validate, create (or reuse) the run, fit, evaluate and save. Raises LoupeError on bad input.
 
     ``run_id`` names an existing run to train into: a queued one (the job runner) or, with
-    ``resume``, one that stopped early (``check_reuse``)."""
+    ``resume``, one that stopped early (``check_reuse``). Every phase (reading data, decoding N
+    of M, building the model, training, validating, final evaluation, saving) goes to
+    ``on_phase`` and, once the run has a folder, to its ``phase.json`` (``core.phases``)."""
     if run_id is not None:
         check_run_id(run_id)  # before anything: no path, no '..', nothing outside LOUPE_HOME
     task = get_task(cfg.task)
-    data = task.load_data(cfg)  # validation first: a bad input never creates a run
-    runtime = build_runtime(cfg.train.device, cfg.train.precision, cfg.train.seed,
-                            grad_accum=cfg.train.grad_accum)
-    main = runtime.is_main_process
-    store = store if store is not None else (RunStore() if main else None)
-    run_dir = None
-    if main:
-        if run_id is not None:
-            check_reuse(store, run_id, resume)
-        run_id = run_id or store.create_run(cfg, data.fingerprint)
-        if not store.start_run(run_id, runtime.describe(), runtime.precision, data.fingerprint):
-            raise LoupeError(f"Run {run_id} was deleted before it started.",
-                             "nothing to do; start a new training if you still want one.")
-        run_dir = str(store.run_dir(run_id))
-    run_id, run_dir = _broadcast(runtime, [run_id, run_dir])
-    loop = TrainingLoop(cfg, task, data, runtime, store if main else None, run_id, Path(run_dir),
-                 callbacks, should_stop)
+    sinks: list[Sink] = [on_phase] if on_phase else []
+    if run_id is not None and store is not None:  # a queued run: the page watches it already
+        sinks.append(PhaseFile(store.run_dir(run_id, create=False)))
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(reporting(*sinks))
+        phase("Reading data")
+        data = task.load_data(cfg)  # validation first: a bad input never creates a run
+        asked, cfg = cfg, task.plan(cfg, data)  # e.g. text: epochs and warm-up from the data size
+        runtime = build_runtime(cfg.train.device, cfg.train.precision, cfg.train.seed,
+                                grad_accum=cfg.train.grad_accum)
+        main = runtime.is_main_process
+        store = store if store is not None else (RunStore() if main else None)
+        run_dir = None
+        if main:
+            if run_id is not None:
+                check_reuse(store, run_id, resume)
+                if cfg.train != asked.train:  # a queued run: record the settings it really uses
+                    store.set_train_settings(run_id, cfg.to_dict()["train"])
+            else:
+                named = cfg if cfg.name else cfg.replace(name=store.unique_name(task.run_name(cfg)))
+                run_id = store.create_run(named, data.fingerprint)
+                stack.enter_context(reporting(PhaseFile(store.run_dir(run_id))))
+            if not store.start_run(run_id, runtime.describe(), runtime.precision, data.fingerprint):
+                raise LoupeError(f"Run {run_id} was deleted before it started.",
+                                 "nothing to do; start a new training if you still want one.")
+            run_dir = str(store.run_dir(run_id))
+        run_id, run_dir = _broadcast(runtime, [run_id, run_dir])
+        loop = TrainingLoop(cfg, task, data, runtime, store if main else None, run_id,
+                            Path(run_dir), callbacks, should_stop)
+        return _fit(loop, resume)
+
+
+def _fit(loop: TrainingLoop, resume: bool) -> TrainResult:
+    """Run the loop; record a cancel, a deletion, a Ctrl-C or a failure in the store."""
+    main, store, run_id, run_dir = loop.rt.is_main_process, loop.store, loop.run_id, loop.run_dir
     try:
         result = loop.run(resume)
         if main and not store.run_exists(run_id):
@@ -100,13 +122,15 @@ def train(
     return result
 
 
-def resume(run_id: str, store: RunStore | None = None, callbacks: Sequence[Callback] = ()) -> TrainResult:
+def resume(run_id: str, store: RunStore | None = None, callbacks: Sequence[Callback] = (),
+           on_phase: Sink | None = None) -> TrainResult:
     """Continue an interrupted or cancelled run from its last epoch checkpoint."""
     store = store or RunStore()
     store.recover_interrupted()  # a run whose process died is resumable, a live one is not
     run_id = store.resolve_id(run_id)
     check_reuse(store, run_id, resume=True)  # before loading data: refuse early
-    return train(store.config(run_id), store, callbacks, run_id=run_id, resume=True)
+    return train(store.config(run_id), store, callbacks, run_id=run_id, resume=True,
+                 on_phase=on_phase)
 
 
 _DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM}

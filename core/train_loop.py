@@ -26,6 +26,8 @@ from core.checkpoint import (
     save_checkpoint,
 )
 from core.config import RunConfig
+from core.eta import Remaining, RunClock
+from core.phases import Tracker, phase
 from core.runtime import Runtime, seed_everything
 from core.store import MetricLogger, RunStore
 from core.tasks import PreparedData, Task
@@ -92,6 +94,11 @@ class TrainingLoop:
         self.state = LoopState()
         self.counts = {"samples": 0, "tokens": 0}
         self.train_seconds = 0.0
+        self.clock = RunClock()  # measured step/eval/save times -> the ETA (core.eta)
+        self.eta_s: float | None = None
+        self.validations_done = self.saves_done = 0
+        self.final_left: int | None = None  # evaluation batches left once the final one started
+        self.start_name = ""  # the start candidate (run() asks the task; a direct fit has none)
 
     # --- setup ----------------------------------------------------------------------------
     def _loader(self, dataset: Any, batches: Iterable[list[int]] | None, batch_size: int) -> DataLoader:
@@ -114,6 +121,7 @@ class TrainingLoop:
 
     def _setup(self, resume: bool) -> None:
         t = self.cfg.train
+        phase("Building the model")
         model = self.task.build_model(self.cfg, self.data)
         model = self.task.on_device(model, self.rt)
         lr = t.lr
@@ -138,14 +146,40 @@ class TrainingLoop:
             if restored:
                 self.state = restored
             if self.store is not None:  # the steps after the checkpoint run again: log them once
-                self.store.delete_metrics_after(self.run_id, self.state.global_step)
+                # (with no checkpoint, everything runs again, the start candidate's step 0 too)
+                self.store.delete_metrics_after(self.run_id, self.state.global_step
+                                                if restored else -1)
         self.model, self.optimizer = self.acc.prepare(model, self.optimizer)
         self.val_loader = self.acc.prepare(self._loader(self.data.val, None, t.batch_size))
+        self.val_batches = len(self.val_loader)
+        self.final_batches = sum(math.ceil(len(getattr(self.data, s)) / t.batch_size) for s in SPLITS)
+        self.epochs_planned = min(t.epochs, math.ceil(self.total_steps / self.steps_per_epoch))
+        self.validations_done = self.saves_done = self.state.epoch
+
+    def _remaining(self, eval_done: int = 0) -> Remaining:
+        """The work left: steps, validations of the planned epochs, saves, final evaluation
+        (early stopping may end sooner: the ETA is an upper bound)."""
+        if self.final_left is not None:
+            return Remaining(eval_batches=max(0, self.final_left - eval_done))
+        vals = max(0, self.epochs_planned - self.validations_done) * self.val_batches - eval_done
+        return Remaining(max(0, self.total_steps - self.state.global_step),
+                         max(0, vals) + self.final_batches,
+                         max(0, self.epochs_planned - self.saves_done))
+
+    def _eta(self, eval_done: int = 0) -> float | None:
+        self.eta_s = self.clock.eta(self._remaining(eval_done))
+        return self.eta_s
 
     # --- main loop ------------------------------------------------------------------------
     def run(self, resume: bool) -> TrainResult:
+        fitted = self.task.fit_directly(self.cfg, self.data)
+        if fitted is not None:
+            return self._finish_direct(fitted)
         self._setup(resume)
         t = self.cfg.train
+        self.start_name = self.task.start_candidate(self.cfg, self.data)
+        if self.start_name and self.state.epoch == 0 and self.state.global_step == 0:
+            self._score_start()
         stop = self.state.global_step >= self.total_steps
         for epoch in range(self.state.epoch, t.epochs):
             if stop:
@@ -161,6 +195,9 @@ class TrainingLoop:
         t = self.cfg.train
         loader = self.acc.prepare(self._loader(self.data.train, self._train_batches(epoch), t.batch_size))
         self.model.train()
+        tracker = phase(f"Training · epoch {epoch + 1} of {self.epochs_planned}",
+                        total=self.total_steps, unit="steps", eta_s=self.eta_s)
+        tracker.update(self.state.global_step, eta_s=self.eta_s)
         started = time.perf_counter()
         running, micro = 0.0, 0
         for batch in loader:
@@ -180,7 +217,10 @@ class TrainingLoop:
                 continue
             self.scheduler.step()
             self.state.global_step += 1
-            self.train_seconds += time.perf_counter() - started
+            seconds = time.perf_counter() - started
+            self.train_seconds += seconds
+            self.clock.step(seconds)
+            tracker.update(self.state.global_step, eta_s=self._eta())
             started = time.perf_counter()
             step_loss, running, micro = running / micro, 0.0, 0
             in_epoch = self.state.global_step - epoch * self.steps_per_epoch
@@ -220,11 +260,40 @@ class TrainingLoop:
             raise Cancelled()
 
     def _evaluate_val(self, epoch: int) -> dict[str, float]:
-        outputs, targets, loss = self._predict(self.val_loader, distributed=True)
+        tracker = phase(f"Validating · epoch {epoch}", total=self.val_batches, unit="batches",
+                        eta_s=self.eta_s)
+        outputs, targets, loss = self._predict(self.val_loader, distributed=True, tracker=tracker)
+        self.validations_done += 1
         metrics = {"loss": loss, **self.task.metrics(outputs, targets, self.data)}
         self.logger.log(self.state.global_step, epoch, "val", metrics)
         self._emit("eval", epoch, metrics)
         return metrics
+
+    def _score_start(self) -> None:
+        """Score the untrained model (e.g. a linear-probe head on the frozen encoder) as epoch 0
+        and keep it as the best so far: training has to beat it to replace it."""
+        metrics = self._evaluate_val(0)
+        self._ensure_run()
+        self.state.best, self.state.best_loss = float(metrics[self.task.monitor]), float(metrics["loss"])
+        self.state.best_epoch, self.state.start_score = 0, self.state.best
+        if self.writer:
+            tmp = atomic_dir(self.run_dir / "model")
+            self.task.save_artifact(self.acc.unwrap_model(self.model), self.cfg, self.data, tmp)
+            commit_dir(tmp, self.run_dir / "model")
+        self.acc.wait_for_everyone()
+
+    def _start_notice(self) -> str:
+        """In plain words: did training beat the start candidate, or was it kept?"""
+        s, name, monitor = self.state, self.start_name, self.task.monitor
+        if s.start_score is None:
+            return ""
+        if s.best_epoch == 0:
+            trained = "" if s.best_trained is None else f"; best trained epoch {s.best_trained:.3f}"
+            return (f"Fine-tuning did not beat the {name} on validation ({monitor} "
+                    f"{s.start_score:.3f}{trained}): too few examples for fine-tuning to help, "
+                    f"so Loupe kept the {name}.")
+        return (f"Fine-tuning beat the {name} on validation: {monitor} {s.start_score:.3f} → "
+                f"{s.best:.3f} (epoch {s.best_epoch} kept).")
 
     def _better(self, value: float, loss: float) -> bool:
         """A higher (or lower) monitor wins; on a tie, a lower validation loss does. Small
@@ -237,14 +306,23 @@ class TrainingLoop:
             return value < best if self.task.monitor_mode == "min" else value > best
         return self.state.best_loss is not None and loss < self.state.best_loss
 
+    def _ranks_above(self, value: float, other: float) -> bool:
+        return value < other if self.task.monitor_mode == "min" else value > other
+
     def _after_epoch(self, epoch: int, metrics: dict[str, float]) -> bool:
         t = self.cfg.train
         value = metrics[self.task.monitor]
         better = self._better(float(value), float(metrics["loss"]))
         self._ensure_run()
         self.state.epoch = epoch + 1
+        if self.state.best_trained is None or self._ranks_above(float(value), self.state.best_trained):
+            self.state.best_trained = float(value)
+        phase("Saving the best model and a checkpoint" if better else "Saving a checkpoint",
+              eta_s=self._eta())
+        started = time.perf_counter()
         if better:
             self.state.best, self.state.best_loss = float(value), float(metrics["loss"])
+            self.state.best_epoch = epoch + 1
             self.state.bad_epochs = 0
             if self.writer:
                 tmp = atomic_dir(self.run_dir / "model")
@@ -260,14 +338,18 @@ class TrainingLoop:
                             self.optimizer.optimizer if hasattr(self.optimizer, "optimizer")
                             else self.optimizer, self.scheduler, self.state)
         self.acc.wait_for_everyone()
+        self.saves_done += 1
+        self.clock.saved(time.perf_counter() - started)
         return bool(t.patience and self.state.bad_epochs >= t.patience)
 
     # --- evaluation -----------------------------------------------------------------------
-    def _predict(self, loader: Any, distributed: bool) -> tuple[np.ndarray, np.ndarray, float]:
+    def _predict(self, loader: Any, distributed: bool, tracker: Tracker | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, float]:
         self.model.eval()
         outs, tgts, loss_sum, count = [], [], 0.0, 0
+        started = time.perf_counter()
         with torch.no_grad():
-            for batch in loader:
+            for done, batch in enumerate(loader, start=1):
                 if not distributed:
                     batch = self.rt.to_device(batch)
                 with self.acc.autocast():
@@ -284,6 +366,9 @@ class TrainingLoop:
                     count += n
                 outs.append(out.float().cpu().numpy())
                 tgts.append(labels.cpu().numpy())
+                if tracker is not None:
+                    tracker.update(done, eta_s=self._eta(eval_done=done))
+        self.clock.evaluated(len(outs), time.perf_counter() - started)
         self.model.train()
         return np.concatenate(outs), np.concatenate(tgts), loss_sum / max(count, 1)
 
@@ -296,15 +381,26 @@ class TrainingLoop:
         self._ensure_final()
         self.task.load_weights(model, model_dir)
         outputs, targets, final = {}, {}, {}
+        self.final_left = self.final_batches
         for split in SPLITS:
             dataset = getattr(self.data, split)
             loader = self._loader(dataset, None, self.cfg.train.batch_size)
-            outputs[split], targets[split], loss = self._predict(loader, distributed=False)
+            tracker = phase(f"Final evaluation · {split} split", total=len(loader), unit="batches",
+                            eta_s=self._eta())
+            outputs[split], targets[split], loss = self._predict(loader, distributed=False,
+                                                                 tracker=tracker)
+            self.final_left -= len(loader)
             scores = {"loss": loss, **self.task.metrics(outputs[split], targets[split], self.data)}
             final.update({f"{split}_{k}": float(v) for k, v in scores.items()})
+        phase("Writing the report", eta_s=0.0)
         report = self.task.report(model, self.data, outputs, targets)
         final.update({k: float(v) for k, v in report.pop("extra_metrics", {}).items()})
         report["notices"] = list(self.data.notices)
+        if self.start_name and self.state.start_score is not None:
+            report["start_outcome"] = self._start_notice()  # shown apart: it says what was kept
+            report["notices"].append(report["start_outcome"])
+            report["kept_epoch"] = self.state.best_epoch
+            final[f"start_val_{self.task.monitor}"] = float(self.state.start_score)
         report["split_rows"] = {s: len(getattr(self.data, s)) for s in SPLITS}
         self._ensure_final()
         (self.run_dir / "report.json").write_text(json.dumps(report, default=_json_default))
@@ -314,6 +410,28 @@ class TrainingLoop:
         self.logger.flush()
         self.store.finish_run(self.run_id, final)
         return TrainResult(self.run_id, "completed", final, model_dir, report)
+
+    def _finish_direct(self, fitted: Any) -> TrainResult:
+        """A model the task fitted in one go (``Task.fit_directly``): log its fitting curves,
+        save it like a best checkpoint, then evaluate and record it as ``_finish`` does."""
+        self.model = fitted.model
+        self.state.global_step = self.total_steps = fitted.steps
+        self.train_seconds = fitted.seconds
+        self.counts["samples"] = fitted.samples
+        for split, points in fitted.curves.items():
+            for step, metrics in enumerate(points, start=1):
+                self.logger.log(step, float(step), split, metrics)
+        self._ensure_run()
+        if self.writer:
+            tmp = atomic_dir(self.run_dir / "model")
+            self.task.save_artifact(self.model, self.cfg, self.data, tmp)
+            commit_dir(tmp, self.run_dir / "model")
+        self.state.epoch = 1
+        self._emit("done", 1, {})
+        # _setup (skipped here: nothing is trained by the loop) counts the final evaluation's batches
+        self.final_batches = sum(math.ceil(len(getattr(self.data, s)) / self.cfg.train.batch_size)
+                                 for s in SPLITS)
+        return self._finish()
 
     def _system_figures(self) -> dict[str, float]:
         seconds = max(self.train_seconds, 1e-9)
@@ -333,9 +451,8 @@ class TrainingLoop:
             return
         done = self.state.global_step
         rate = self.counts["samples"] / self.train_seconds if self.train_seconds else 0.0
-        eta = (self.train_seconds / done) * (self.total_steps - done) if done else None
         progress = Progress(self.run_id, phase, done, self.total_steps, epoch, self.cfg.train.epochs,
-                            loss, rate, eta, metrics)
+                            loss, rate, self.eta_s, metrics)
         for callback in self.callbacks:
             callback(progress)
 

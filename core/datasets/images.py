@@ -32,6 +32,7 @@ import numpy as np
 from core.datasets.image_dataset import ImagePool, ImageRecord, assign_splits
 from core.datasets.image_transforms import IMAGE_SUFFIXES, ImageProblem, decode_image
 from core.errors import LoupeError
+from core.phases import phase
 
 CACHE_BUDGET_BYTES = 1 << 30  # decoded pixels kept in RAM, at eval resolution
 MIN_IMAGES_PER_CLASS = 5  # fewer is reported as too few to learn or evaluate reliably
@@ -217,9 +218,11 @@ def decode_all(
     arrays: list[np.ndarray | None] = []
     used_bytes = 0
     workers = max(1, min(8, os.cpu_count() or 1))
+    tracker = phase("Decoding images", total=len(paths), unit="images")
     with ThreadPoolExecutor(workers) as pool:
         results = zip(paths, pool.map(work, paths), strict=True)
         for index, (path, (sha, array, problem)) in enumerate(results):
+            tracker.update(index + 1)
             name = str(path.relative_to(root))
             if problem is not None or array is None:
                 report.skip(name, problem or "could not be decoded")
@@ -310,6 +313,7 @@ def load_folder(
 ) -> LoadedImages:
     """Scan, decode, validate and split a dataset folder (see the module docstring)."""
     report = IngestionReport(source=source_name or str(root))
+    phase("Finding images")
     found, _ = scan_folder(root, report)
     class_names = sorted({name for classes in found.values() for name in classes})
     entries = [

@@ -4,20 +4,27 @@ Everything comes from the run store (run row, metric curves, system figures), ne
 session, so a reloaded browser or a second tab shows the same runs. The training loop logs the
 train loss at every optimizer step with a fractional epoch (``step / steps_per_epoch``), so the
 total step count follows from the latest point; throughput is steps over the time between the
-run's start and its latest heartbeat (written with each metric flush).
+run's start and its latest heartbeat (written with each metric flush). What the process does right
+now (reading data, decoding N of M, training, validating, final evaluation, saving) and the ETA
+come from the run folder's ``phase.json`` (``core.phases``), written by the training process.
 """
 
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from core.eta import format_seconds
 from core.jobs import cancel_job, read_log
 from core.output import md
+from core.phases import Phase, read_phase, reporting
 from core.plots import curves_figure, format_number
 from core.store import RunStore
 from dashboard.components.feedback import show_errors
@@ -82,12 +89,32 @@ def _step_rate(loss: pd.DataFrame, run: dict[str, Any], now: datetime | None) ->
 def format_duration(seconds: float | None) -> str:
     if seconds is None or not math.isfinite(seconds):
         return "–"
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    return format_seconds(seconds)
+
+
+def eta_text(current: Phase | None) -> str:
+    """The ETA the training process wrote, as of now; 'estimating…' until it means something."""
+    eta = current.remaining_eta() if current is not None else None
+    return "estimating…" if eta is None else format_duration(eta)
+
+
+@contextmanager
+def phase_bar(text: str) -> Iterator[None]:
+    """Show the phases of work done in this script run (e.g. the data check decoding images) as a
+    progress bar with the phase's name and N of M, instead of a bare spinner."""
+    bar = st.progress(0.0, text=text)
+    last = {"name": "", "at": 0.0}
+
+    def show(current: Phase) -> None:
+        now = time.monotonic()
+        if current.name == last["name"] and now - last["at"] < 0.1:
+            return
+        last.update(name=current.name, at=now)
+        bar.progress(current.fraction or 0.0, text=md(f"{text} {current.label()}", mask=False))
+
+    with reporting(show):
+        yield
+    bar.empty()
 
 
 def _rate(value: float | None) -> str:
@@ -103,21 +130,31 @@ def run_panel(store: RunStore, run: dict[str, Any], monitor: str, key: str) -> N
     est = estimate(run, curves, system)
     head, button = st.columns([5, 1])
     icon = FINISHED_ICON.get(status, ":blue[:material/hourglass_top:]")
-    head.markdown(f"**{md(run['name'])}** · `{run_id}` · {icon} {status}")
     active = status in ("queued", "running")
+    current = read_phase(store.run_dir(run_id, create=False)) if active else None
+    shown = "preparing" if status == "queued" and current is not None else status  # loading data
+    head.markdown(f"**{md(run['name'])}** · `{run_id}` · {icon} {shown}")
     if active and button.button("Cancel", key=f"cancel_{key}_{run_id}",
                                 help="Stop this run (its best model so far is kept)."):
         with show_errors("Cancel"):
             cancel_job(run_id, store)
             st.toast(f"Asked run {run_id} to stop.")
-    if status == "queued":
+    if current is not None:  # what the training process is doing now, N of M (core.phases)
+        st.progress(current.fraction or 0.0, text=md(current.label(), mask=False))
+        overall = (f"step {est['step']:,} / {est['total'] or '?'} · epoch "
+                   f"{min(est['epoch'], est['epochs']):.1f} / {est['epochs']} · " if est["step"] else "")
+        st.caption(f"{overall}ETA {eta_text(current)}")
+    elif status == "queued":
         st.progress(0.0, text="Queued: the training process is starting, or waiting for a free slot…")
     else:
         total = est["total"] or "?"
         st.progress(est["fraction"], text=f"step {est['step']:,} / {total} · "
                                             f"epoch {min(est['epoch'], est['epochs']):.1f} / {est['epochs']}")
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("ETA", format_duration(est["eta_s"]) if status == "running" else "–")
+    eta = current.remaining_eta() if current is not None else None
+    c1.metric("ETA", format_duration(eta) if eta is not None else "–",
+              help="Time left, training and the evaluation after it; shown once enough steps "
+                   "were timed to mean something (until then: estimating…).")
     c2.metric("Samples / s", _rate(est["samples_per_s"]))
     c3.metric("Train loss", format_number(est["loss"]))
     val = curves[(curves["split"] == "val") & (curves["name"] == monitor)] if not curves.empty else curves
