@@ -6,6 +6,7 @@
     expl = explain(run_id, "photo.jpg", target_class="cat")      # image SHAP
     expl = explain(run_id, {"sqft": 1200, "garage": "yes"})      # one table row
     expl = explain(run_id, method="shap_global")                 # table: global importance
+    expl = explain_folder(bundle_dir, "text", "great blender")  # a model folder, no history
     methods_for("text")                                          # ("shap", "attention")
     expl.frame(); expl.values; expl.base_value; expl.figures(); expl.to_html("out.html")
 
@@ -23,7 +24,8 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "explain": "api", "explain_global": "api", "explanation_history": "api",
+    "explain": "api", "explain_folder": "api", "bundle_cache_dir": "api", "explain_global": "api",
+    "explanation_history": "api",
     "explainer_for": "api", "methods_for": "api", "Explainer": "base", "Job": "base",
     "head_summary": "attention", "rollout": "attention", "top_heads": "attention",
     "ExplanationCache": "cache", "Explanation": "result",

@@ -7,6 +7,7 @@ serves the explanation from the run store's ``explanations`` table when it is th
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -60,17 +61,64 @@ def explain(run_id: str, input: Any = None, method: str = "shap", target_class: 
     store = store if store is not None else RunStore()
     run = store.get_run(run_id)
     run_id, kind = run["id"], run["task"]
+    method = _check_method(kind, method)
+    explainer = explainer_for(kind)
+    if input is None and method not in explainer.global_methods:
+        raise LoupeError(f"Nothing to explain for this {kind} run.", explainer.input_hint)
+    job = Job(store, run_id, device, progress, use_cache)
+    return explainer.explain(job, input, method, target_class, params)
+
+
+def explain_folder(folder: str | Path, kind: str, input: Any = None, method: str = "shap",
+                   target_class: Any = None, cache_dir: str | Path | None = None,
+                   label: str = "", progress: ProgressFn | None = None, device: str = "cpu",
+                   use_cache: bool = True, **params: Any) -> Explanation:
+    """Explain one input with a model folder that has no run history behind it (a deploy
+    bundle, an exported model folder): the same explainers, methods and parameters as
+    ``explain``, the predictor loaded from ``folder``. Explanations are cached in ``cache_dir``
+    (default: ``bundle_cache_dir(folder)``); ``label`` names the model in them (e.g. its run id).
+    What needs the run's data says so: global importance, and tabular SHAP of a network uses
+    one reference row (training medians and most frequent categories) as its background."""
+    from core.explain.base import FolderJob
+
+    method = _check_method(kind, method)
+    explainer = explainer_for(kind)
+    if input is None and method not in explainer.global_methods:
+        raise LoupeError(f"Nothing to explain for this {kind} model.", explainer.input_hint)
+    folder = Path(folder).expanduser()
+    job = FolderJob(folder, kind, Path(cache_dir) if cache_dir else bundle_cache_dir(folder), label,
+                    device, progress, use_cache)
+    return explainer.explain(job, input, method, target_class, params)
+
+
+def bundle_cache_dir(folder: Path) -> Path:
+    """Where explanations of a model folder are cached: ``bundle-explanations/<folder key>``
+    under Loupe's cache folder (``LOUPE_CACHE_DIR``, else the user cache), or a new temporary
+    folder when that cannot be written. Never the folder itself, never the Loupe history."""
+    import tempfile
+
+    from core.explain.base import folder_fingerprint
+    from core.privacy.name_lexicon import cache_dir
+
+    target = cache_dir() / "bundle-explanations" / folder_fingerprint(folder)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        probe = target / ".writable"
+        probe.write_bytes(b"")
+        probe.unlink()
+        return target
+    except OSError:
+        return Path(tempfile.mkdtemp(prefix="loupe-explain-"))
+
+
+def _check_method(kind: str, method: str) -> str:
     method = _ALIASES.get(method, method)
     methods = methods_for(kind)
     if method not in methods:
         raise LoupeError(f"'{method}' explanations are not available for {kind} runs.",
                          f"use one of {', '.join(methods)}." if methods
                          else "explain a run of another kind.")
-    explainer = explainer_for(kind)
-    if input is None and method not in explainer.global_methods:
-        raise LoupeError(f"Nothing to explain for this {kind} run.", explainer.input_hint)
-    job = Job(store, run_id, device, progress, use_cache)
-    return explainer.explain(job, input, method, target_class, params)
+    return method
 
 
 def explain_global(run_id: str, store: Any = None, progress: ProgressFn | None = None,

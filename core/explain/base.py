@@ -32,6 +32,10 @@ if TYPE_CHECKING:
 class Job:
     """What every kind needs: the store, the run, and its predictor — loaded only on a miss."""
 
+    #: whether the run's data (its training rows, its config) can be read: a run of the history
+    #: can; a model folder on its own (``FolderJob``) cannot
+    has_run_data = True
+
     def __init__(self, store: Any, run_id: str, device: str, progress: ProgressFn | None,
                  use_cache: bool) -> None:
         self.store, self.run_id, self.device = store, run_id, device
@@ -63,6 +67,64 @@ class Job:
         from core.explain.cache import cached
 
         return cached(self.store, self.run_id, method, raw, opts, masked, compute, self.use_cache)
+
+
+_FOLDER_PREDICTORS: dict[tuple[str, str, str, str], Any] = {}
+
+
+class FolderJob(Job):
+    """A ``Job`` over a model folder with no run history behind it (a deploy bundle).
+
+    The predictor is the kind's ``load_predictor(folder)`` (loaded once, on the first miss);
+    explanations are cached in a small private store in ``cache_dir`` (its own DuckDB file and
+    HMAC key, never the user's Loupe history), keyed like a run's and by a fingerprint of the
+    folder's model files, so a changed model never serves an older explanation."""
+
+    has_run_data = False
+
+    def __init__(self, folder: Path, kind: str, cache_dir: Path, label: str = "",
+                 device: str = "cpu", progress: ProgressFn | None = None, use_cache: bool = True) -> None:
+        from core.store import RunStore
+
+        store = RunStore(Path(cache_dir) / "explanations.duckdb")
+        super().__init__(store, label or "model-folder", device, progress, use_cache)
+        self.folder, self.kind = Path(folder), kind
+        self.model_key = folder_fingerprint(self.folder)
+        self._predictor: Any = None
+
+    def predictor(self) -> Any:
+        from core.tasks import get_task
+
+        if self._predictor is None:
+            key = (str(self.folder.resolve()), self.kind, self.device, self.model_key)
+            if key not in _FOLDER_PREDICTORS:
+                if self.progress is not None:
+                    self.progress(0.0, "loading the model")
+                _FOLDER_PREDICTORS.clear()  # one folder's model kept per process (a server's)
+                _FOLDER_PREDICTORS[key] = get_task(self.kind).load_predictor(self.folder, self.device)
+            self._predictor = _FOLDER_PREDICTORS[key]
+        return self._predictor
+
+    def artifact_dir(self) -> Path:
+        return self.folder
+
+    def cached(self, method: str, raw: bytes | str, opts: dict[str, Any], masked: str,
+               compute: Callable[[], Explanation]) -> Explanation:
+        from core.explain.cache import cached
+
+        return cached(self.store, self.run_id, method, raw, {**opts, "_model_files": self.model_key},
+                      masked, compute, self.use_cache)
+
+
+def folder_fingerprint(folder: Path) -> str:
+    """sha256 (16 hex) over the names, sizes and modification times of a model folder's files."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(folder)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
 
 
 class Explainer(ABC):

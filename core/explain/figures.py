@@ -38,8 +38,11 @@ def _show(token: str) -> str:
 
 
 # --- text -----------------------------------------------------------------------------------
+TOKEN_FONT = 15  # px: the token labels must read like body text, not like tick marks
+
+
 def token_strip(tokens: Sequence[str], values: Sequence[float], label: str = "",
-                base_value: float | None = None, per_row: int = 14, title: str | None = None
+                base_value: float | None = None, per_row: int = 10, title: str | None = None
                 ) -> go.Figure:
     """Tokens as coloured cells (wrapped into rows of ``per_row``), coloured by attribution."""
     vals = np.asarray(values, dtype=float)
@@ -55,40 +58,77 @@ def token_strip(tokens: Sequence[str], values: Sequence[float], label: str = "",
     lim = _limit(vals)
     fig = go.Figure(go.Heatmap(
         z=z, text=text, customdata=hover, texttemplate="%{text}",
-        hovertemplate="%{customdata}<extra></extra>",
-        colorscale=DIVERGING, zmid=0, zmin=-lim, zmax=lim, xgap=2, ygap=2,
+        textfont={"size": TOKEN_FONT}, hovertemplate="%{customdata}<extra></extra>",
+        colorscale=DIVERGING, zmid=0, zmin=-lim, zmax=lim, xgap=3, ygap=3,
         colorbar={"title": "SHAP"},
     ))
     subtitle = f" (base {base_value:.4f}, sum {np.nansum(vals):+.4f})" if base_value is not None else ""
     fig.update_layout(
         title=title or f"Token attributions for '{label}'{subtitle}",
         yaxis={"autorange": "reversed", "showticklabels": False},
-        xaxis={"showticklabels": False}, height=120 + 42 * rows, margin={"l": 20, "r": 20, "t": 60, "b": 20},
+        xaxis={"showticklabels": False}, height=110 + 56 * rows, margin={"l": 20, "r": 20, "t": 60, "b": 20},
     )
     return fig
 
 
 # --- images ---------------------------------------------------------------------------------
-def image_overlay(image: np.ndarray, heat: np.ndarray, label: str = "", opacity: float = 0.6,
-                  title: str | None = None) -> go.Figure:
-    """The input image beside the same image under a semi-transparent SHAP heat map."""
-    image = np.asarray(image, dtype=np.uint8)
-    heat = np.asarray(heat, dtype=float)
-    lim = _limit(heat)
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("input", f"SHAP for '{label}'"),
-                        horizontal_spacing=0.05)
-    fig.add_trace(go.Image(z=image, hovertemplate="x %{x}, y %{y}<br>RGB %{z}<extra></extra>"), 1, 1)
-    fig.add_trace(go.Image(z=image, opacity=1.0 - 0.5 * opacity, hoverinfo="skip"), 1, 2)
-    fig.add_trace(go.Heatmap(z=heat, colorscale=DIVERGING, zmid=0, zmin=-lim, zmax=lim, opacity=opacity,
-                             colorbar={"title": "SHAP"},
-                             hovertemplate="x %{x}, y %{y}<br>SHAP %{z:+.5f}<extra></extra>"), 1, 2)
-    side = 320
+def image_overlay(photo: np.ndarray, values: Sequence[float], segments: np.ndarray, label: str = "",
+                  box: Sequence[float] | None = None, opacity: float = 0.65, title: str | None = None
+                  ) -> go.Figure:
+    """The photo as it is (aspect kept, the model's crop outlined) beside the same photo under
+    the SHAP value of each region. The colour of a region is its own SHAP value, so the colour
+    bar, the hover and the title's sum use one scale: the regions' values add up to the sum."""
+    from PIL import Image
+
+    photo = np.asarray(photo, dtype=np.uint8)
+    segments = np.asarray(segments)
+    vals = np.asarray(values, dtype=float)
+    ph, pw = photo.shape[:2]
+    left, top, right, bottom = box if box is not None else (0.0, 0.0, float(pw), float(ph))
+    h, w = segments.shape
+    dx, dy = (right - left) / w, (bottom - top) / h
+    edges = np.zeros((h, w), dtype=bool)
+    edges[:-1] |= segments[:-1] != segments[1:]
+    edges[:, :-1] |= segments[:, :-1] != segments[:, 1:]
+    faded = (photo.astype(np.float32) * 0.55 + 255 * 0.45)
+    outside = np.ones((ph, pw), dtype=bool)
+    y0, y1 = max(0, int(round(top))), min(ph, int(round(bottom)))
+    x0, x1 = max(0, int(round(left))), min(pw, int(round(right)))
+    outside[y0:y1, x0:x1] = False
+    faded[outside] = faded[outside] * 0.5 + 255 * 0.5  # the model never sees these pixels
+    if y1 > y0 and x1 > x0:
+        lines = np.asarray(Image.fromarray(edges.astype(np.uint8) * 255).resize(
+            (x1 - x0, y1 - y0), Image.Resampling.NEAREST)) > 0
+        faded[y0:y1, x0:x1][lines] = (110, 110, 110)
+    lim = _limit(vals)
+    share = np.bincount(segments.ravel(), minlength=len(vals)) / segments.size
+    region_of = segments.astype(int)
+    custom = np.stack([region_of, (share * 100)[region_of]], axis=-1)
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.04,
+                        subplot_titles=("input (dashed: what the model sees)",
+                                        f"SHAP per region for '{label}'"))
+    fig.add_trace(go.Image(z=photo, hovertemplate="x %{x}, y %{y}<extra></extra>"), 1, 1)
+    fig.add_trace(go.Image(z=faded.astype(np.uint8), hoverinfo="skip"), 1, 2)
+    fig.add_trace(go.Heatmap(
+        z=vals[segments], x0=left + dx / 2, dx=dx, y0=top + dy / 2, dy=dy, customdata=custom,
+        colorscale=DIVERGING, zmid=0, zmin=-lim, zmax=lim, opacity=opacity,
+        colorbar={"title": {"text": "SHAP<br>per region"}, "tickformat": "+.3f"},
+        hovertemplate="region %{customdata[0]} (%{customdata[1]:.1f}% of the crop)"
+                      "<br>SHAP %{z:+.4f}<extra></extra>"), 1, 2)
+    fig.add_shape(type="rect", x0=left, y0=top, x1=right, y1=bottom, row=1, col=1,
+                  line={"color": "white", "width": 2, "dash": "dash"})
     for col in (1, 2):
-        fig.update_xaxes(showticklabels=False, row=1, col=col)
-        fig.update_yaxes(showticklabels=False, autorange="reversed", scaleanchor=f"x{col if col > 1 else ''}",
+        anchor = "x" if col == 1 else "x2"
+        fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, range=[0, pw],
                          row=1, col=col)
-    fig.update_layout(title=title or f"Image regions for '{label}' (sum {heat.sum():+.4f})",
-                      height=side + 90, width=2 * side + 160, margin={"l": 20, "r": 20, "t": 70, "b": 20})
+        fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, range=[ph, 0],
+                         scaleanchor=anchor, row=1, col=col)
+    panel = 430
+    total = float(vals.sum())
+    fig.update_layout(
+        title=title or f"Image regions for '{label}': {len(vals)} regions, their SHAP values sum to "
+                       f"{total:+.4f} (f(x) − f(all hidden))",
+        height=int(panel * ph / max(pw, 1)) + 110, margin={"l": 20, "r": 20, "t": 80, "b": 20})
     return fig
 
 
@@ -203,45 +243,69 @@ def attention_matrix(matrix: np.ndarray, tokens: Sequence[str], title: str = "At
 
 def attention_heads(attentions: np.ndarray, tokens: Sequence[str], layer: int,
                     heads: Sequence[int] | None = None, start: int = 0, size: int | None = 32,
-                    cols: int = 4) -> go.Figure:
-    """Facets: every head (or the chosen ones) of one layer, on one shared colour scale."""
+                    cols: int = 3, summary: pd.DataFrame | None = None) -> go.Figure:
+    """Facets: every head (or the chosen ones) of one layer (0-based ``layer``; shown 1-based,
+    as the page's Layer slider counts), each with its tokens on both axes and a title saying
+    what the head does (pattern and focus from ``summary``), on one shared colour scale."""
     att = np.asarray(attentions, dtype=float)[layer]
     heads = list(range(att.shape[0])) if heads is None else list(heads)
     cut = _window(len(tokens), start, size)
     pos, labels = _axis_labels(tokens, cut)
+    cols = max(1, min(cols, len(heads)))
     rows = max(1, -(-len(heads) // cols))
-    fig = make_subplots(rows=rows, cols=min(cols, len(heads)), subplot_titles=[f"head {h}" for h in heads],
-                        horizontal_spacing=0.03, vertical_spacing=0.08)
+    titles = [_head_title(summary, layer, h) for h in heads]
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles,
+                        horizontal_spacing=0.09, vertical_spacing=0.5 / max(rows, 1) if rows > 1 else 0.1)
+    font = 11 if len(pos) <= 24 else 9
     for k, h in enumerate(heads):
         r, c = divmod(k, cols)
         fig.add_trace(go.Heatmap(
             z=att[h][cut, cut], x=pos, y=pos, coloraxis="coloraxis",
-            hovertemplate=f"head {h}<br>from %{{y}} to %{{x}}<br>weight %{{z:.4f}}<extra></extra>",
+            customdata=[[f"{labels[i]} → {labels[j]}" for j in range(len(pos))] for i in range(len(pos))],
+            hovertemplate=f"head {h + 1}<br>%{{customdata}}<br>weight %{{z:.4f}}<extra></extra>",
         ), r + 1, c + 1)
-        fig.update_yaxes(autorange="reversed", tickvals=pos if c == 0 else [], ticktext=labels, row=r + 1,
-                         col=c + 1)
-        fig.update_xaxes(tickvals=[], row=r + 1, col=c + 1)
-    fig.update_layout(title=f"Layer {layer}: attention per head (tokens {cut.start}-{cut.stop - 1})",
+        fig.update_yaxes(autorange="reversed", tickvals=pos, ticktext=labels, tickfont={"size": font},
+                         row=r + 1, col=c + 1)
+        fig.update_xaxes(tickvals=pos, ticktext=labels, tickangle=-60, tickfont={"size": font},
+                         row=r + 1, col=c + 1)
+    layers = np.asarray(attentions).shape[0]
+    facet = max(260, min(460, 15 * len(pos) + 60))
+    fig.update_layout(title=f"Layer {layer + 1} of {layers}: attention per head, rows attend to "
+                            f"columns (tokens {cut.start + 1}-{cut.stop})",
                       coloraxis={"colorscale": SEQUENTIAL, "cmin": 0, "cmax": 1,
                                  "colorbar": {"title": "weight"}},
-                      height=120 + 230 * rows, margin={"l": 20, "r": 20, "t": 80, "b": 20})
+                      height=140 + rows * (facet + 110), margin={"l": 20, "r": 20, "t": 90, "b": 20})
+    fig.update_annotations(font={"size": 13})
     return fig
 
 
+def _head_title(summary: pd.DataFrame | None, layer: int, head: int) -> str:
+    """'head 3 · previous token · focus 0.62' (1-based head, as on the overview)."""
+    if summary is None or summary.empty:
+        return f"head {head + 1}"
+    row = summary[(summary["layer"] == layer) & (summary["head"] == head)]
+    if row.empty:
+        return f"head {head + 1}"
+    pattern = str(row["pattern"].iloc[0])
+    pattern = {"previous": "previous token", "next": "next token", "self": "itself"}.get(pattern, pattern)
+    return f"head {head + 1} · {pattern} · focus {float(row['focus'].iloc[0]):.2f}"
+
+
 def head_overview(summary: pd.DataFrame, value: str = "focus") -> go.Figure:
-    """Layers x heads grid of how focused each head is, hover: where it looks and its pattern."""
+    """Layers x heads grid of how focused each head is, hover: where it looks and its pattern.
+    Layers and heads are numbered from 1, as the Layer slider and the per-head facets are."""
     layers, heads = int(summary["layer"].max()) + 1, int(summary["head"].max()) + 1
     z = np.full((layers, heads), np.nan)
     hover = np.full((layers, heads), "", dtype=object)
     for row in summary.itertuples():
         z[row.layer, row.head] = getattr(row, value)
         hover[row.layer, row.head] = (
-            f"layer {row.layer}, head {row.head}<br>{value} {getattr(row, value):.3f}"
+            f"layer {row.layer + 1}, head {row.head + 1}<br>{value} {getattr(row, value):.3f}"
             f"<br>top token: {html.escape(_show(row.top_token))} ({row.top_weight:.2f})"
             f"<br>top content token: {html.escape(_show(row.top_content_token))}<br>pattern: {row.pattern}")
-    fig = go.Figure(go.Heatmap(z=z, x=list(range(heads)), y=list(range(layers)), customdata=hover,
-                               colorscale="Viridis", zmin=0, zmax=1, colorbar={"title": value},
-                               hovertemplate="%{customdata}<extra></extra>"))
+    fig = go.Figure(go.Heatmap(z=z, x=list(range(1, heads + 1)), y=list(range(1, layers + 1)),
+                               customdata=hover, colorscale="Viridis", zmin=0, zmax=1,
+                               colorbar={"title": value}, hovertemplate="%{customdata}<extra></extra>"))
     fig.update_layout(title="Which heads attend where (hover for details)", xaxis_title="head",
                       yaxis_title="layer", height=140 + 34 * layers,
                       margin={"l": 20, "r": 20, "t": 60, "b": 40})

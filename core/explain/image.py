@@ -12,6 +12,7 @@ from core.datasets.image_transforms import eval_crop
 from core.errors import LoupeError
 from core.explain import shap_image
 from core.explain.base import Explainer, Job, check_params, chosen_classes
+from core.explain.image_regions import DEFAULT_REGIONS, superpixels
 from core.explain.result import Explanation
 
 
@@ -23,7 +24,9 @@ class ImageExplainer(Explainer):
                 params: dict[str, Any]) -> Explanation:
         image = input
         opts = check_params(params, {"max_evals": shap_image.DEFAULT_MAX_EVALS, "mask": "auto",
-                                     "output": "probability", "batch_size": None}, "image SHAP")
+                                     "output": "probability", "batch_size": None,
+                                     "regions": DEFAULT_REGIONS,
+                                     "fixed_context": shap_image.CONTEXT}, "image SHAP")
         opts["target_class"] = chosen_classes(target_class)
         opts["device"] = job.device_type()  # the default batch size (and so the Owen order) follows it
         raw, name = _image_bytes(image)
@@ -34,17 +37,21 @@ class ImageExplainer(Explainer):
             predictor = job.predictor()
             return shap_image.explain_image(predictor, image, job.run_id, opts["target_class"],
                                             opts["max_evals"], opts["mask"], opts["output"],
-                                            opts["batch_size"], job.progress)
+                                            opts["batch_size"], job.progress, regions=opts["regions"],
+                                            fixed_context=opts["fixed_context"])
 
         result = job.cached("shap", raw, opts, name, compute)
-        if "image" not in result.arrays:  # served from the cache: pixels are never stored
+        if "image" not in result.arrays:  # served from the cache: pixels and outlines are never stored
             predictor = predictor or job.predictor()
             array, _ = shap_image.load_image(image, predictor)
-            result.arrays["image"] = eval_crop(array, predictor.prep)
+            crop = eval_crop(array, predictor.prep)
+            result.arrays.update(image=crop, photo=array,
+                                 segments=superpixels(crop, int(result.info.get("regions_asked",
+                                                                               opts["regions"]))))
         return result
 
     def cli_params(self, method: str) -> tuple[str, ...]:
-        return ("max_evals", "output", "mask")
+        return ("max_evals", "output", "mask", "regions")
 
     def cli_input(self, value: str, is_file: bool, read_file: Callable[[], Any]) -> Any:
         return Path(value).expanduser()  # a missing file is named by ``explain``
@@ -52,10 +59,12 @@ class ImageExplainer(Explainer):
     def figures(self, expl: Explanation, **options: Any) -> dict[str, Any]:
         from core.explain.figures import image_overlay
 
-        image = expl.arrays.get("image")
-        if image is None:
+        crop, segments = expl.arrays.get("image"), expl.arrays.get("segments")
+        if crop is None or segments is None:
             return {}
-        return {f"overlay_{label}": image_overlay(image, expl.values[..., j], label)
+        photo = expl.arrays.get("photo", crop)
+        box = expl.info.get("crop_box") or [0, 0, crop.shape[1], crop.shape[0]]
+        return {f"overlay_{label}": image_overlay(photo, expl.values[:, j], segments, label, box)
                 for j, label in enumerate(expl.labels)}
 
 

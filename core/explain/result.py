@@ -6,7 +6,9 @@ differs per kind lives in ``values``/``arrays``/``frames`` with documented shape
 ``Explainer`` draws the figures and sums the attributions):
 
 - text SHAP: ``values`` (tokens, classes), ``tokens``, ``base_value`` (classes,)
-- image SHAP: ``values`` (H, W, classes) heat maps aligned to ``arrays["image"]`` (H, W, 3 uint8)
+- image SHAP: ``values`` (regions, classes), one per superpixel of ``arrays["segments"]`` (H, W
+  region ids over the model's crop ``arrays["image"]`` (H, W, 3 uint8)); ``arrays["photo"]`` is
+  the whole decoded photo and ``info["crop_box"]`` where the crop lies in it
 - tabular SHAP: ``values`` (columns,), ``features``, ``frames["local"]``
 - tabular global: ``values`` (rows, columns), ``frames["importance"]``, ``frames["dependence"]``
 - attention: ``arrays["attentions"]`` (layers, heads, T, T), ``arrays["rollout"]`` (T, T),
@@ -26,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-TRANSIENT_ARRAYS = ("image",)  # re-derived from the input on a cache hit, never stored
+TRANSIENT_ARRAYS = ("image", "photo", "segments")  # re-derived from the input on a cache hit
 FORMAT_VERSION = 1
 
 

@@ -250,16 +250,7 @@ def explain_global(predictor: Any, rows: pd.DataFrame, background_frame: pd.Data
     fn = ModelFunction(predictor, codes, tick)
     values, base = _shap_values(fn, codes.codes(frame), bg, algorithm, max_evals, seed)
     tick.done("SHAP (global): done")
-    importance = pd.DataFrame({"feature": codes.columns, "mean_abs_shap": np.abs(values).mean(axis=0),
-                               "mean_shap": values.mean(axis=0)})
-    importance = importance.sort_values("mean_abs_shap", ascending=False).reset_index(drop=True)
-    shown = _display(frame)
-    dependence = pd.concat([
-        pd.DataFrame({"row": np.arange(len(frame)), "feature": col, "value": shown[col].to_numpy(),
-                      "numeric": pd.to_numeric(shown[col], errors="coerce").to_numpy(dtype=float)
-                      if col in predictor.prep.numeric else np.nan,
-                      "shap": values[:, j]})
-        for j, col in enumerate(codes.columns)], ignore_index=True)
+    importance, dependence = global_frames(frame, codes.columns, predictor.prep.numeric, values)
     return Explanation(
         run_id=run_id, kind="tabular", method="shap_global", values=values, base_value=base,
         prediction={"mean_prediction": float(base + values.sum(axis=1).mean()),
@@ -269,6 +260,23 @@ def explain_global(predictor: Any, rows: pd.DataFrame, background_frame: pd.Data
         info={"explainer": algorithm, "background_rows": int(len(bg)), "rows": int(len(frame)),
               "model_calls": fn.calls},
     )
+
+
+def global_frames(frame: pd.DataFrame, columns: list[str], numeric: Any,
+                  values: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The global views' frames from per-row SHAP ``values`` (rows x ``columns``): importance
+    (mean |SHAP| per column, largest first) and dependence (each row's shown value vs its SHAP)."""
+    importance = pd.DataFrame({"feature": columns, "mean_abs_shap": np.abs(values).mean(axis=0),
+                               "mean_shap": values.mean(axis=0)})
+    importance = importance.sort_values("mean_abs_shap", ascending=False).reset_index(drop=True)
+    shown = _display(frame)
+    dependence = pd.concat([
+        pd.DataFrame({"row": np.arange(len(frame)), "feature": col, "value": shown[col].to_numpy(),
+                      "numeric": pd.to_numeric(shown[col], errors="coerce").to_numpy(dtype=float)
+                      if col in numeric else np.nan,
+                      "shap": values[:, j]})
+        for j, col in enumerate(columns)], ignore_index=True)
+    return importance, dependence
 
 
 def _expected_evals(algorithm: str, n: int, bg: int, max_evals: int, rows: int) -> int:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import LoupeError
-from core.explain import shap_tabular
+from core.explain import shap_tabular, shap_trees
 from core.explain.base import Explainer, Job, check_params, json_row, jsonable
 from core.explain.result import Explanation
 
@@ -34,9 +34,15 @@ class TabularExplainer(Explainer):
         masked = json.dumps(mask_frame(frame).iloc[0].map(jsonable).to_dict(), default=str)
 
         def compute() -> Explanation:
-            return shap_tabular.explain_row(job.predictor(), frame, _background(job), job.run_id,
-                                            opts["background"], opts["algorithm"], opts["max_evals"],
-                                            opts["seed"], job.progress)
+            predictor = job.predictor()
+            if getattr(predictor, "tree", None) is not None:  # exact TreeSHAP, no background
+                return shap_trees.explain_row_tree(predictor, frame, job.run_id)
+            result = shap_tabular.explain_row(predictor, frame, _background(job), job.run_id,
+                                              opts["background"], opts["algorithm"], opts["max_evals"],
+                                              opts["seed"], job.progress)
+            if not job.has_run_data:
+                result.notices.append(REFERENCE_NOTICE)
+            return result
 
         return job.cached("shap", shap_tabular.row_bytes(frame), opts, masked, compute)
 
@@ -89,6 +95,8 @@ def _global(job: Job, params: dict[str, Any]) -> Explanation:
         predictor = job.predictor()
         split = _background(job, opts["split"])
         rows = split.sample(n=min(int(opts["rows"]), len(split)), random_state=int(opts["seed"]))
+        if getattr(predictor, "tree", None) is not None:
+            return shap_trees.explain_global_tree(predictor, rows, job.run_id)
         return shap_tabular.explain_global(
             predictor, rows, _background(job), job.run_id, opts["background"], opts["algorithm"],
             opts["max_evals"], opts["seed"], job.progress)
@@ -97,6 +105,8 @@ def _global(job: Job, params: dict[str, Any]) -> Explanation:
 
 
 def _background(job: Job, split: str = "train") -> pd.DataFrame:
+    if not job.has_run_data:
+        return _reference_row(job, split)
     if job.progress is not None:
         job.progress(0.0, f"loading the run's {split} rows")
     try:
@@ -111,6 +121,25 @@ def _background(job: Job, split: str = "train") -> pd.DataFrame:
                          f"{missing[0]!r} is gone ({len(missing)} missing in all).",
                          "restore the file the run was trained on, or train a new run on this one.")
     return frame
+
+
+REFERENCE_NOTICE = ("The model folder carries no training rows, so the SHAP background is one "
+                    "reference row: the training medians of the numeric columns and the most "
+                    "frequent category of the others.")
+
+
+def _reference_row(job: Job, split: str) -> pd.DataFrame:
+    """A model folder without its run's data: one reference row (training medians and modes)
+    for a local explanation's background; global importance needs rows, so it says so."""
+    from core.tasks.tabular import PREPROCESSING_FILE, read_preprocessor
+
+    if split != "train" or not (job.artifact_dir() / PREPROCESSING_FILE).is_file():
+        raise LoupeError("Global importance needs the run's rows, and a model folder on its own "
+                         "carries none.", "explain single rows here, or explain the run in the Loupe "
+                         "history it was trained in (loupe explain RUN --method global).")
+    prep = read_preprocessor(job.artifact_dir())
+    row = {**{c: prep.medians[c] for c in prep.numeric}, **{c: prep.fills[c] for c in prep.categorical}}
+    return pd.DataFrame([row])[prep.input_columns]
 
 
 def _input_columns(job: Job) -> list[str]:

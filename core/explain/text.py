@@ -53,7 +53,8 @@ class TextExplainer(Explainer):
                     "rollout": f.attention_matrix(expl.arrays["rollout"], tokens, "Attention rollout",
                                                   start, size or 64, colorscale="Viridis"),
                     f"layer_{layer}": f.attention_heads(att, tokens, layer, start=start,
-                                                        size=size or 32)}
+                                                        size=size or 32,
+                                                        summary=expl.frames.get("heads"))}
         return {f"tokens_{label}": f.token_strip(expl.tokens or [], expl.values[:, j], label,
                                                  float(np.ravel(expl.base_value)[j]))
                 for j, label in enumerate(expl.labels)}

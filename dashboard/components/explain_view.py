@@ -40,9 +40,10 @@ def figure_options(result: Any, key: str) -> dict[str, Any]:
         return {}
     layers = int(attentions.shape[0])
     layer = st.slider("Layer", 1, layers, layers, key=f"layer_{key}",
-                      help="Which layer's heads to show; rollout combines all layers.")
+                      help="Which layer's heads to show (numbered from 1, as in the charts); "
+                           "rollout combines all layers.")
     return {"layer": layer - 1}
-WIDE_FIGURES = ("token", "strip", "waterfall", "heads", "overlay", "rollout")
+WIDE_FIGURES = ("token", "strip", "waterfall", "heads", "layer", "overlay", "rollout")
 
 
 def _prediction_metrics(prediction: dict[str, Any]) -> None:

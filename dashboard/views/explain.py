@@ -3,6 +3,10 @@
 The work is ``core.explain.explain(run_id, input, method=..., progress=...)``; its progress
 callback drives a progress bar, and core caches every explanation in the store, so asking again
 for the same input is instant. The figures come from the explanation itself (``.figures()``).
+
+One click: the kind's input form is drawn with its button labelled "Explain", and a submitted
+(or uploaded) input is explained at once; the page's own Explain button is only there for inputs
+that come from elsewhere (a misclassified example, a whole-model method, a kept input).
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ method = st.radio("Method", list(methods), format_func=methods.get, horizontal=T
 needs_input = not explains_the_model(kind, method)
 
 value, input_key = None, None
+from_form = False  # the input comes from the kind's form, whose own button (or upload) explains
+fresh = False  # submitted (or uploaded) in this script run: explain it at once, no second click
 if needs_input:
     examples = view.examples(run_report(run_id))
     worst_option, worst_label = view.worst_labels
@@ -55,13 +61,15 @@ if needs_input:
             with show_errors("Example"):
                 value = load_row(run_id)
     else:
+        from_form = True
         with show_errors("Input"):
             form = view.input_form
             if form is None:
                 st.info(f"There is no input form for '{kind}' models yet.")
             else:
-                value = form(get_predictor(run_id), f"explain_{run_id}", submit="Use this input")
+                value = form(get_predictor(run_id), f"explain_{run_id}", submit="Explain")
                 if value is not None:
+                    fresh = True
                     raw = value.tobytes() if hasattr(value, "tobytes") else repr(value).encode()
                     input_key = hashlib.sha1(raw).hexdigest()
                     st.session_state[f"explain_input_{run_id}"] = (value, input_key)
@@ -71,8 +79,12 @@ if needs_input:
 results = st.session_state.setdefault(RESULTS, {})
 key = (run_id, method, input_key)
 ready = needs_input is False or value is not None
-go = st.button("Explain", type="primary", disabled=not ready, key="explain_go",
-               help="Computes once; the same input is then served from the cache.")
+go = fresh
+if not from_form or (ready and key not in results and not fresh):
+    # examples and whole-model methods, or a kept input not yet explained with this method
+    label = "Explain the same input" if from_form else "Explain"
+    go = st.button(label, type="primary", disabled=not ready, key="explain_go",
+                   help="Computes once; the same input is then served from the cache.")
 if go and key not in results:
     bar = st.progress(0.0, text="Starting…")
     with show_errors("Explanation"):
@@ -87,3 +99,5 @@ if key in results:
     render_explanation(result, f"{run_id}_{method}")
 elif ready:
     st.caption("Press **Explain** to compute.")
+elif from_form:
+    st.caption("Enter an input and press **Explain** (an image is explained as soon as it is uploaded).")

@@ -20,15 +20,29 @@ def test_token_strip_diverges_around_zero_and_wraps() -> None:
     assert heat.zmid == 0 and heat.zmin == -heat.zmax == pytest.approx(-0.2)
     assert "SHAP" in heat.customdata[0][0] and "t0" in heat.customdata[0][0]
     assert f.token_strip(["", "a"], [0.0, 1.0]).data[0].text[0][0] == f.EMPTY_TOKEN
+    assert heat.textfont.size >= 14  # readable token labels (they were ~7 px)
 
 
-def test_image_overlay_layers_heat_over_image() -> None:
-    image = np.zeros((8, 8, 3), dtype=np.uint8)
-    heat = np.outer(np.linspace(-1, 1, 8), np.ones(8))
-    fig = f.image_overlay(image, heat, "cat")
+def test_image_overlay_keeps_the_photo_and_colours_regions_by_their_value() -> None:
+    """A 12x8 (landscape) photo whose centre 8x8 crop has four regions: the photo keeps its
+    aspect, the heat map lies over the crop only, and each region's colour is its own SHAP value
+    (the colour bar's scale is the title's sum's scale)."""
+    photo = np.zeros((8, 12, 3), dtype=np.uint8)
+    segments = np.zeros((8, 8), dtype=int)
+    segments[:4, 4:], segments[4:, :4], segments[4:, 4:] = 1, 2, 3
+    values = np.array([0.3, -0.1, 0.05, 0.0])
+    fig = f.image_overlay(photo, values, segments, "cat", box=(2.0, 0.0, 10.0, 8.0))
     kinds = [type(t).__name__ for t in fig.data]
     assert kinds == ["Image", "Image", "Heatmap"]
-    assert fig.data[2].zmid == 0 and 0 < fig.data[2].opacity < 1
+    heat = fig.data[2]
+    assert heat.zmid == 0 and 0 < heat.opacity < 1
+    z = np.asarray(heat.z)
+    assert z.shape == (8, 8) and z[0, 0] == 0.3 and z[7, 7] == 0.0 and z[0, 7] == -0.1
+    assert heat.x0 == pytest.approx(2.5) and heat.dx == pytest.approx(1.0)  # over the crop
+    assert heat.zmax == pytest.approx(0.3)  # per-region values, not per-pixel shares
+    assert "+0.2500" in fig.layout.title.text and "4 regions" in fig.layout.title.text
+    assert fig.layout.yaxis.scaleanchor == "x" and list(fig.layout.xaxis.range) == [0, 12]
+    assert fig.layout.height < 430  # a landscape photo: the panels are shorter than wide
 
 
 def test_waterfall_runs_from_base_to_prediction() -> None:
@@ -74,12 +88,20 @@ def test_attention_figures() -> None:
     tokens = ["[CLS]", "a", "a", "b", "", "[SEP]"]  # repeated tokens must stay separate cells
     single = f.attention_matrix(att[0, 0], tokens, size=4, start=1)
     assert np.asarray(single.data[0].z).shape == (4, 4) and list(single.data[0].x) == [1, 2, 3, 4]
-    facets = f.attention_heads(att, tokens, layer=1, cols=2)
-    assert len(facets.data) == 4 and all(t.coloraxis == "coloraxis" for t in facets.data)
     from core.explain.attention import head_summary
 
-    overview = f.head_overview(head_summary(att, tokens))
+    summary = head_summary(att, tokens)
+    facets = f.attention_heads(att, tokens, layer=1, cols=2, summary=summary)
+    assert len(facets.data) == 4 and all(t.coloraxis == "coloraxis" for t in facets.data)
+    # numbered from 1 like the page's Layer slider; every head labelled, every facet has tokens
+    assert facets.layout.title.text.startswith("Layer 2 of 2")
+    titles = [a.text for a in facets.layout.annotations]
+    assert titles[0].startswith("head 1 · ") and "focus" in titles[0] and titles[-1].startswith("head 4")
+    for axis in ("xaxis", "xaxis4", "yaxis", "yaxis4"):
+        assert list(facets.layout[axis].ticktext)[:2] == ["[CLS]", "a"]
+    overview = f.head_overview(summary)
     assert np.asarray(overview.data[0].z).shape == (2, 4)
+    assert list(overview.data[0].y) == [1, 2] and list(overview.data[0].x) == [1, 2, 3, 4]
 
 
 def _explanation() -> Explanation:

@@ -24,7 +24,7 @@ def linear_tabular_run(store: RunStore) -> str:
     """diabetes (10 numeric columns) with hidden_sizes=(): the MLP is one Linear layer."""
     cfg = RunConfig(task="tabular", name="linear",
                     data=DataConfig(source="sample:diabetes", target="progression"),
-                    model=ModelConfig(hidden_sizes=(), dropout=0.0),
+                    model=ModelConfig(name="mlp", hidden_sizes=(), dropout=0.0),
                     train=TrainConfig(epochs=40, max_steps=40, batch_size=64, lr=0.05, device="cpu",
                                       patience=0))
     return train_run(cfg, store)
@@ -34,7 +34,7 @@ def categorical_tabular_run(store: RunStore) -> str:
     """house_prices (4 numeric + 2 categorical columns -> one-hot groups), a non-linear MLP."""
     cfg = RunConfig(task="tabular", name="houses",
                     data=DataConfig(source="sample:house_prices", target="price", max_rows=600),
-                    model=ModelConfig(hidden_sizes=(16,), dropout=0.0),
+                    model=ModelConfig(name="mlp", hidden_sizes=(16,), dropout=0.0),
                     train=TrainConfig(epochs=3, max_steps=20, batch_size=64, lr=0.01, device="cpu",
                                       patience=0))
     return train_run(cfg, store)
@@ -71,4 +71,13 @@ def image_run(store: RunStore) -> str:
                     model=ModelConfig(name="small_cnn", image_size=32, dropout=0.0, pretrained=False),
                     train=TrainConfig(epochs=1, max_steps=3, batch_size=32, lr=3e-3, device="cpu",
                                       patience=0))
+    return train_run(cfg, store)
+
+
+def tree_tabular_run(store: RunStore) -> str:
+    """house_prices (skewed price: the log-scale fit is tried; 2 categorical columns), LightGBM."""
+    cfg = RunConfig(task="tabular", name="houses-trees",
+                    data=DataConfig(source="sample:house_prices", target="price", max_rows=300),
+                    model=ModelConfig(name="trees"),
+                    train=TrainConfig(device="cpu"))
     return train_run(cfg, store)

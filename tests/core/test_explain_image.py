@@ -32,9 +32,12 @@ def test_heat_maps_are_aligned_and_add_up(run) -> None:
     predictor = load_predictor(run_id, store)
     other = int(np.argmin(predictor.predict([path])[[f"p_{c}" for c in predictor.labels]].to_numpy()[0]))
     expl = explain(run_id, path, target_class=other, store=store, max_evals=120)
-    image = expl.arrays["image"]
+    image, segments = expl.arrays["image"], expl.arrays["segments"]
     assert image.shape == (32, 32, 3) and image.dtype == np.uint8
-    assert expl.values.shape == (32, 32, 2)  # one map per explained class, at the shown resolution
+    assert segments.shape == (32, 32)  # a region id per pixel of the crop the model sees
+    regions = expl.info["regions"]
+    assert set(np.unique(segments)) == set(range(regions)) and 8 <= regions <= 64
+    assert expl.values.shape == (regions, 2)  # one value per region and explained class
     assert expl.target_classes[1] == other
     outputs = np.array([expl.prediction["explained_outputs"][label] for label in expl.labels])
     np.testing.assert_allclose(expl.total(), outputs - expl.base_value, atol=1e-5)
@@ -85,11 +88,14 @@ def test_cached_image_explanation_keeps_no_pixels_and_skips_the_model(run, monke
 
 
 def test_same_values_as_shaps_own_partition_call(run) -> None:
-    """Loupe's image SHAP is shap's Partition explainer, unmodified: the same call on a plain model
-    function (normalise, forward, softmax) with Loupe's masker and batch size gives the same maps."""
+    """Loupe's image SHAP is shap's Partition explainer, unmodified: shap's own public call — a
+    Partition masker over Loupe's superpixel tree, and a plain model function a shap user would
+    write (show the switched-on superpixels, blur the rest, normalise, forward, softmax) — with
+    Loupe's batch size gives the same region values."""
     import torch
 
     from core.explain.common import prepare_shap
+    from core.explain.image_regions import region_tree
 
     store, run_id, path = run
     predictor = load_predictor(run_id, store)
@@ -98,17 +104,26 @@ def test_same_values_as_shaps_own_partition_call(run) -> None:
     mean = torch.tensor(predictor.prep.mean).view(1, 3, 1, 1) * 255.0
     std = torch.tensor(predictor.prep.std).view(1, 3, 1, 1) * 255.0
 
-    def plain(images: np.ndarray) -> np.ndarray:
-        x = torch.from_numpy(np.asarray(images, dtype=np.float32)).permute(0, 3, 1, 2)
+    np.random.seed(0)  # shap breaks ties in its queue with np.random: same draws on both sides
+    ours = explain(run_id, path, store=store, max_evals=200, target_class=1, use_cache=False)
+    background, _ = mask_image(crop, ours.info["masker"])
+    segments = ours.arrays["segments"]
+    regions = int(segments.max()) + 1
+
+    def plain(switches: np.ndarray) -> np.ndarray:
+        shown = (np.asarray(switches) > 0.5)[:, segments][..., None]
+        images = np.where(shown, crop[None].astype(np.float32), background[None])
+        x = torch.from_numpy(images.astype(np.float32)).permute(0, 3, 1, 2)
         with torch.no_grad():
             return torch.softmax(predictor.model((x - mean) / std), -1).numpy().astype(np.float64)
 
-    ours = explain(run_id, path, store=store, max_evals=200, target_class=1, use_cache=False)
-    background, _ = mask_image(crop, ours.info["masker"])
-    x = crop.astype(np.float32)
-    anchor = shap.explainers.Partition(plain, shap.maskers.Image(background, shape=x.shape))(
-        x[None], max_evals=200, batch_size=ours.info["batch_size"], outputs=ours.target_classes,
-        silent=True)
-    heat = np.asarray(anchor.values[0]).reshape(*x.shape, -1).sum(axis=2)
-    np.testing.assert_allclose(ours.values, heat, atol=1e-5)
+    masker = shap.maskers.Partition(np.zeros((1, regions)), clustering=region_tree(segments))
+    np.random.seed(0)
+    anchor = shap.explainers.Partition(plain, masker)(
+        np.ones((1, regions)), max_evals=200, batch_size=ours.info["batch_size"],
+        outputs=ours.target_classes, fixed_context=ours.info["fixed_context"], silent=True)
+    np.testing.assert_allclose(ours.values, np.asarray(anchor.values[0]), atol=1e-5)
     np.testing.assert_allclose(ours.base_value, np.ravel(anchor.base_values[0]), atol=1e-6)
+    assert ours.info["fixed_context"] == 1
+    # with one context, 2 calls per split: 200 calls give (nearly) every region its own value
+    assert len(np.unique(np.round(ours.values[:, 0], 12))) > 0.6 * regions
