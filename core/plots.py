@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,7 @@ import plotly.graph_objects as go
 PALETTE = ("#4f46e5", "#f97316", "#10b981", "#e11d48", "#0ea5e9", "#a855f7", "#84cc16", "#f59e0b",
            "#64748b", "#14b8a6")
 SPLIT_DASH = {"train": "solid", "val": "dash", "test": "dot"}
+SPLIT_SYMBOL = {"train": "circle", "val": "diamond", "test": "square"}
 _REEXPORTED = ("core.privacy.figures", "core.explain.figures")
 # Hyperparameters worth a parallel-coordinates axis, by their dotted path in the run config.
 HPARAMS = ("train.lr", "train.batch_size", "train.epochs", "train.weight_decay", "train.warmup_ratio",
@@ -58,12 +59,28 @@ def _style(fig: go.Figure) -> go.Figure:
 
 
 # --- training curves ---------------------------------------------------------------------------
+SPLIT_COLORS = {"train": PALETTE[0], "val": PALETTE[1], "test": PALETTE[2]}
+# Metrics that are shares (0..1): drawn on a 0..1 axis so one good epoch does not look like a
+# dot floating on an arbitrary range.
+UNIT_METRICS = ("accuracy", "f1", "precision", "recall", "auc", "balanced_accuracy")
+
+
+def is_unit_metric(metric: str) -> bool:
+    """Whether ``metric`` is a share between 0 and 1 (accuracy, macro_f1, val_auc, …)."""
+    name = metric.lower()
+    return any(name == m or name.endswith(("_" + m, m + "_macro")) or name.startswith(m + "_")
+               for m in UNIT_METRICS)
+
+
 def curves_figure(curves: pd.DataFrame, metric: str, title: str | None = None,
                   by: str = "run", height: int = 320) -> go.Figure:
     """One metric over optimizer steps; a line per (``by`` value, split).
 
     ``curves`` has columns split, name, step, value (as ``RunStore.curves`` returns) and, when
-    several runs are overlaid, a ``by`` column (the run label).
+    several runs are overlaid, a ``by`` column (the run label). One run: each split its own colour
+    (train, validation, test); several runs: a colour per run and a dash per split. Shares
+    (accuracy, F1, …) sit on a 0–1 axis; a series of a single point (a 1-epoch run) is drawn as
+    a large marker on a step axis that starts at 0, with a note saying why there is no line.
     """
     title = title or metric
     part = curves[curves["name"] == metric] if not curves.empty else curves
@@ -71,20 +88,39 @@ def curves_figure(curves: pd.DataFrame, metric: str, title: str | None = None,
         return empty_figure(title, f"No '{metric}' points yet", height)
     fig = go.Figure()
     groups = list(part[by].unique()) if by in part.columns else [None]
+    single = True
     for i, group in enumerate(groups):
         rows = part if group is None else part[part[by] == group]
-        color = PALETTE[i % len(PALETTE)]
         for split, line in rows.groupby("split", sort=True):
-            label = split if group is None else f"{group} · {split}"
+            label = _split_label(split) if group is None else f"{group} · {_split_label(split)}"
+            color = (SPLIT_COLORS.get(split, PALETTE[3]) if len(groups) == 1
+                     else PALETTE[i % len(PALETTE)])
             line = line.sort_values("step")
-            fig.add_scatter(x=line["step"], y=line["value"], mode="lines+markers" if len(line) < 30
-                            else "lines", name=label, line={"color": color,
-                                                            "dash": SPLIT_DASH.get(split, "solid")},
+            single = single and len(line) == 1
+            mode = "markers" if len(line) == 1 else "lines+markers" if len(line) < 30 else "lines"
+            fig.add_scatter(x=line["step"], y=line["value"], mode=mode, name=label,
+                            line={"color": color, "dash": SPLIT_DASH.get(split, "solid")},
+                            marker={"color": color, "size": 11 if len(line) == 1 else 6,
+                                    "symbol": SPLIT_SYMBOL.get(split, "circle")},
                             hovertemplate=f"{label}<br>step %{{x}}: %{{y:.4g}}<extra></extra>")
-    fig.update_layout(title=title, xaxis_title="optimizer step", yaxis_title=metric, height=height)
+    fig.update_layout(title=title, xaxis_title="optimizer step", yaxis_title=metric, height=height,
+                      showlegend=True)
+    values = pd.to_numeric(part["value"], errors="coerce")
+    if is_unit_metric(metric) and values.between(0, 1).all():
+        fig.update_yaxes(range=[0, 1.04], tickformat=".1f")
+    if single:  # nothing to join yet: say so, and keep the point off the axis edges
+        steps = pd.to_numeric(part["step"], errors="coerce")
+        fig.update_xaxes(range=[0, max(float(steps.max()), 1.0) * 1.25], rangemode="tozero")
+        fig.add_annotation(text="one evaluation so far: a curve appears after the next epoch",
+                           showarrow=False, x=0.01, y=0.02, xref="paper", yref="paper",
+                           xanchor="left", yanchor="bottom", font={"size": 11, "color": "#6b7280"})
     if metric == "lr":
         fig.update_yaxes(exponentformat="e")
     return _style(fig)
+
+
+def _split_label(split: str) -> str:
+    return {"val": "validation"}.get(str(split), str(split))
 
 
 # --- regression ----------------------------------------------------------------------------
@@ -145,6 +181,26 @@ def confusion_figure(labels: Sequence[str], matrix: Sequence[Sequence[int]], tit
     return _style(fig)
 
 
+def slice_bars_figure(names: Sequence[str], values: Sequence[float], rows: Sequence[int], overall: float,
+                      metric: str, height: int | None = None) -> go.Figure:
+    """Horizontal bars of a metric per slice of the data (first = worst, drawn on top), with
+    the whole set's value as a dashed line; hover gives the slice's row count."""
+    title = f"{metric} by slice (worst on top)"
+    if not len(names):
+        return empty_figure(title, "Too few rows to cut into slices")
+    order = list(range(len(names)))[::-1]  # plotly draws the first bar at the bottom
+    fig = go.Figure(go.Bar(
+        x=[float(values[i]) for i in order], y=[str(names[i]) for i in order], orientation="h",
+        marker_color=PALETTE[1], customdata=[int(rows[i]) for i in order],
+        hovertemplate="%{y}<br>" + metric + " %{x:.4g} over %{customdata} rows<extra></extra>"))
+    fig.add_vline(x=float(overall), line={"color": "#6b7280", "dash": "dash"},
+                  annotation_text="all rows", annotation_position="top")
+    fig.update_layout(title=title, xaxis_title=metric, showlegend=False,
+                      height=height or max(260, 28 * len(names) + 120),
+                      yaxis={"type": "category", "automargin": True})
+    return _style(fig)
+
+
 def class_bars_figure(labels: Sequence[str], probs: Sequence[float], title: str = "Class probabilities",
                       height: int = 280) -> go.Figure:
     """Horizontal bars of one prediction's class probabilities, most likely on top."""
@@ -201,9 +257,15 @@ def flatten_config(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+BaselineFn = Callable[[str, dict[str, Any]], "tuple[str, str, float, float | None] | None"]
+
+
 def metrics_table(runs: Iterable[dict[str, Any]], prefixes: Sequence[str] = ("test_", "val_"),
-                  ) -> pd.DataFrame:
-    """One row per run: name, task, status and its final metrics (``<split>_<name>``)."""
+                  baseline: BaselineFn | None = None) -> pd.DataFrame:
+    """One row per run: name, task, status and its final metrics (``<split>_<name>``).
+
+    ``baseline(task, metrics)`` -> (headline name, best baseline name, its value, the run's
+    value) adds "best baseline" columns beside each run (does the model earn its keep?)."""
     rows = []
     for run in runs:
         metrics = run.get("metrics")
@@ -211,8 +273,13 @@ def metrics_table(runs: Iterable[dict[str, Any]], prefixes: Sequence[str] = ("te
             metrics = json.loads(run.get("metrics_json") or "{}")
         row = {"run": run.get("name") or run.get("id"), "id": run.get("id"), "task": run.get("task"),
                "status": run.get("status")}
+        best = baseline(str(run.get("task")), metrics) if baseline is not None else None
+        if baseline is not None:
+            headline, name, value, own = best or ("", None, None, None)
+            row.update({"headline": headline or None, "model": own, "best baseline": name,
+                        "baseline value": value})
         row.update({k: v for k, v in sorted(metrics.items()) if k.startswith(tuple(prefixes))
-                    and not k.endswith(("_linear", "_mean")) and "precision_" not in k
+                    and not k.endswith(("_linear", "_mean", "_trees", "_mlp")) and "precision_" not in k
                     and "recall_" not in k and "f1_" not in k.replace("macro_f1", "")})
         rows.append(row)
     return pd.DataFrame(rows)
@@ -279,8 +346,12 @@ def report_figures(report: dict[str, Any], title: str = "") -> list[go.Figure]:
         return [confusion_figure(cm["labels"], cm["matrix"], f"{prefix}confusion matrix ({split})")]
     preds = report.get("test_predictions")
     if preds:
-        return [predicted_vs_true_figure(preds["true"], preds["pred"], f"{prefix}predicted vs true"),
+        figs = [predicted_vs_true_figure(preds["true"], preds["pred"], f"{prefix}predicted vs true"),
                 residual_figure(preds["true"], preds["pred"], f"{prefix}residuals")]
+        test = (report.get("baselines") or {}).get("test")
+        if test:  # the model beside its baselines (mean, ridge, trees or the network)
+            figs.append(baselines_figure(test, "rmse", f"{prefix}test RMSE by model (lower is better)"))
+        return figs
     return [empty_figure(prefix + "report", "This run's report has no plot data")]
 
 

@@ -41,10 +41,25 @@ def pii_heatmap_figure(entities: pd.DataFrame, columns: list[str] | None = None)
 
 
 def pii_roles_figure(report_frame: pd.DataFrame) -> go.Figure:
-    """Bar per column: share of cells with PII, coloured by role (``ColumnReport.to_frame()``)."""
+    """Bar per column: share of cells with PII, coloured by role (``ColumnReport.to_frame()``).
+
+    When no cell holds personal data there is nothing to draw: the figure says so, and names the
+    columns flagged by their meaning alone (quasi-identifiers such as age), instead of an empty frame.
+    """
     title = "Column roles"
     if report_frame.empty:
         return _empty(title, "No columns")
+    shares = pd.to_numeric(report_frame["share"], errors="coerce").fillna(0)
+    if not (shares > 0).any():
+        flagged = report_frame[report_frame["role"] != "none"]
+        if flagged.empty:
+            message = f"No personal data found in any of the {len(report_frame)} columns"
+        else:
+            names = ", ".join(str(c) for c in flagged["column"].head(6))
+            more = f" and {len(flagged) - 6} more" if len(flagged) > 6 else ""
+            message = (f"No cell holds personal data.<br>Flagged by meaning: {names}{more} "
+                       f"({len(flagged)} of {len(report_frame)} columns)")
+        return _empty(title, message)
     fig = go.Figure()
     for role, color in ROLE_COLORS.items():
         part = report_frame[report_frame["role"] == role]
@@ -60,18 +75,36 @@ def pii_roles_figure(report_frame: pd.DataFrame) -> go.Figure:
 
 
 def missing_values_figure(profile_columns: pd.DataFrame) -> go.Figure:
-    """Share of missing values per column, from ``Profile.columns``."""
+    """Share of missing values per column, from ``Profile.columns``.
+
+    The axis fits the largest share (ticks such as 0.2%, 0.4% when little is missing, never a
+    row of repeated rounded labels); a table with nothing missing gets a sentence, not bars of 0.
+    """
     title = "Missing values"
     if profile_columns.empty:
         return _empty(title, "No columns")
+    shares = pd.to_numeric(profile_columns["missing_share"], errors="coerce").fillna(0)
+    if not (shares > 0).any():
+        return _empty(title, f"No missing values in any of the {len(profile_columns)} columns")
+    top = float(shares.max())
     fig = go.Figure(go.Bar(
-        x=profile_columns["column"], y=profile_columns["missing_share"],
+        x=profile_columns["column"], y=shares,
         customdata=profile_columns["missing"],
-        hovertemplate="%{x}: %{customdata} missing (%{y:.1%})<extra></extra>",
+        hovertemplate="%{x}: %{customdata} missing (%{y:.2%})<extra></extra>",
     ))
-    fig.update_layout(title=title, yaxis={"tickformat": ".0%", "rangemode": "tozero"},
-                      yaxis_title="share missing")
+    fig.update_layout(title=title, yaxis={"tickformat": _share_format(top), "range": [0, top * 1.15],
+                                          "nticks": 6},
+                      yaxis_title="share missing", xaxis_type="category")
     return fig
+
+
+def _share_format(top: float) -> str:
+    """A percent tick format precise enough that ticks up to ``top`` read differently."""
+    if top >= 0.1:
+        return ".0%"
+    if top >= 0.01:
+        return ".1~%"
+    return ".2~%"
 
 
 def distribution_figure(dist: pd.DataFrame, column: str, k: int = 5) -> go.Figure:

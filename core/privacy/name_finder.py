@@ -190,6 +190,11 @@ def _capitalised(word: str) -> bool:
     return word[0].isupper() and not (len(word) > 1 and word.isupper())
 
 
+def _glued_to_digits(before: str, after: str) -> bool:
+    """Letters touching a digit are part of a code, an id or a hash ("c7cea5485", "A4"), not a word."""
+    return (before[-1:].isdigit()) or (after[:1].isdigit())
+
+
 def find_lexicon_names(text: str, first_names: frozenset[str] = frozenset()) -> Iterator[Span]:
     """Runs of name words around an anchor (see the module docstring). Linear in ``len(text)``.
 
@@ -210,7 +215,7 @@ def find_lexicon_names(text: str, first_names: frozenset[str] = frozenset()) -> 
     cues = AFTER_PERSON | BEFORE_PERSON
     hits = [i for i, k in enumerate(keys)
             if (k in names or k in first_names or k in cues or "-" in k or "'" in k)
-            and words[i] not in DATA_SPELLINGS]
+            and words[i] not in DATA_SPELLINGS and not _glued_to_digits(gaps[i], gaps[i + 1])]
     cue_hits = [i for i in hits if keys[i] in cues]
     if cue_hits:  # an unknown word beside a cue ("Etxeberria signed") is a candidate too
         hits = sorted(set(hits).union(j for i in cue_hits for j in (i - 1, i + 1)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import LoupeError, suggest
+from core.privacy.context import not_personal
 from core.privacy.detect import (
     DIRECT_ENTITIES,
     QUASI_ENTITIES,
@@ -296,9 +297,21 @@ def scan_frame(
         cols.append(scan_column(series.rename(str(name)), rows=len(part)))
     if progress:
         progress(1.0, f"Scanned {len(df.columns)} columns")
-    report = ColumnReport(columns=tuple(cols), n_rows=len(df), rows_scanned=len(part),
+    report = ColumnReport(columns=tuple(_in_context(cols)), n_rows=len(df), rows_scanned=len(part),
                           fingerprint=fingerprint)
     return report.with_overrides(overrides) if overrides else report
+
+
+def _in_context(cols: list[ColumnPII]) -> list[ColumnPII]:
+    """Drop name-only quasi-identifier guesses that the whole table's meaning rules out
+    (``core.privacy.context``): ``housing_median_age`` in a table of houses is not personal."""
+    guessed = [c.name for c in cols if c.role == QUASI and c.role_source == "column name"]
+    if not guessed:
+        return cols
+    evidence = [c.name for c in cols if c.entities]
+    dropped = not_personal([c.name for c in cols], guessed, evidence)
+    return [replace(c, role=NONE, role_source=dropped[c.name]) if c.name in dropped else c
+            for c in cols]
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,10 +12,18 @@ import pandas as pd
 import streamlit as st
 
 from core import plots
-from core.output import md
-from core.privacy import mask_frame
+from core.output import mask_message, md
+from core.privacy import ROLES, mask_frame
 from core.store import RunStore
-from core.store.privacy_log import audit_log, load_overrides, record_remask, record_unmask, unmasked_columns
+from core.store.privacy_log import (
+    audit_log,
+    clear_override,
+    load_overrides,
+    record_remask,
+    record_unmask,
+    save_override,
+    unmasked_columns,
+)
 from dashboard.resources import fingerprint, inspect
 
 PREVIEW_ROWS = 200
@@ -49,6 +57,7 @@ def privacy_overview(store: RunStore, frame: pd.DataFrame, source_id: str, name:
         left.plotly_chart(plots.pii_roles_figure(report.to_frame()), key=f"roles_{key[:12]}")
         right.plotly_chart(plots.pii_heatmap_figure(report.entity_frame()), key=f"heat_{key[:12]}")
         st.dataframe(report.to_frame(), hide_index=True)
+        _role_controls(store, key, report)
         for warning in result.warnings:
             st.warning(str(warning), icon=":material/lock:")
     with tab_profile:
@@ -87,3 +96,26 @@ def _unmask_controls(store: RunStore, result: object, name: str, shown: set[str]
             if st.button("Mask again", key=f"remask_{result.fingerprint[:12]}"):
                 record_remask(store, result.fingerprint, name, shown)
                 st.rerun()
+
+
+def _role_controls(store: RunStore, key: str, report: object) -> None:
+    """Correct a guessed role (e.g. a house's age taken for a person's): saved for this dataset
+    (by its content fingerprint, as ``loupe inspect --role`` does) and written to the audit trail."""
+    with st.expander("Correct a column's role"):
+        st.caption("Roles are guessed from the values and from what the column names mean in this "
+                   "table. If a guess is wrong, set the role here; it applies to this data on every "
+                   "page and in `loupe inspect`, and the change is recorded.")
+        rows = {c.name: c for c in report.columns}
+        c1, c2, c3, c4 = st.columns([3, 2, 1, 1], vertical_alignment="bottom")
+        column = c1.selectbox("Column", list(rows), format_func=mask_message, key=f"role_col_{key[:12]}")
+        current = rows[column]
+        role = c2.selectbox("Role", ROLES, index=ROLES.index(current.role),
+                            key=f"role_val_{key[:12]}_{column}")
+        if c3.button("Save", key=f"role_save_{key[:12]}", disabled=role == current.role):
+            save_override(store, key, column, role)
+            st.rerun()
+        if c4.button("Use the guess", key=f"role_clear_{key[:12]}",
+                     disabled=current.role_source != "override"):
+            clear_override(store, key, column)
+            st.rerun()
+        st.caption(f"Now: **{md(current.role)}** ({md(current.role_source)}).")

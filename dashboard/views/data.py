@@ -14,12 +14,14 @@ import streamlit as st
 
 from core.datasets.samples import parse_sample, sample_source
 from core.errors import LoupeError
-from core.output import mask_message, md, show_path
+from core.output import mask_message
+from core.store.uploads import find_upload, remember_choices
 from core.tasks import all_tasks, get_task
 from dashboard.components.feedback import notices, show_errors
 from dashboard.components.privacy_view import privacy_overview
+from dashboard.components.uploads import drop_unreadable, pick_upload
 from dashboard.kinds import AUTO, view_for
-from dashboard.resources import discard_upload, get_store, read_upload_table, save_upload
+from dashboard.resources import get_store, read_upload_table
 
 DATA_CHOICES = "data_choices"
 TRAIN_REQUEST = "train_request"
@@ -55,9 +57,10 @@ with show_errors("Upload"):
     else:
         upload = st.file_uploader("Upload", type=list(view.upload_types),
                                   help=view.upload_help, key=f"data_upload_{kind}")
-        if upload is not None:
-            path = save_upload(upload.name, upload.getvalue())
-            source, label = str(path), path.name
+        kept = pick_upload(kind, view.upload_types, upload)
+        if kept is not None:
+            path = kept.path
+            source, label = str(path), kept.name
             if path.suffix.lower() in TEXT_SUFFIXES:
                 choice = st.selectbox(
                     "Text encoding", list(ENCODINGS), format_func=ENCODINGS.get,
@@ -70,10 +73,8 @@ with show_errors("Upload"):
                 try:
                     frame, file_notices = read_upload_table(path, encoding)
                 except LoupeError:
-                    discard_upload(path)  # an unreadable file is not kept
+                    drop_unreadable(kind, kept)  # an unreadable file is not kept
                     raise
-            st.caption(f"Saved as {md(show_path(path), mask=False)} "
-                       f"({path.stat().st_size:,} bytes).")
 
 if source is None:
     st.info("Upload a file or pick a sample to see its privacy report and preview.", icon=":material/upload:")
@@ -123,6 +124,9 @@ if check or use:
         st.success(f"Ready: {rows['train']:,} training, {rows['val']:,} validation and {rows['test']:,} "
                    "test examples.", icon=":material/check_circle:")
         notices(list(prepared.notices))
+        kept = find_upload(store, source)
+        if kept is not None:  # Train offers it with these columns, in this session and later ones
+            remember_choices(store, kept, kind, data)
         if use:
             st.session_state.setdefault(DATA_CHOICES, {})[kind] = {"data": data, "label": label}
             st.session_state[TRAIN_REQUEST] = {"task": kind, "data": data}

@@ -1,19 +1,21 @@
 """Planted personal data goes through the whole journey and never comes out raw.
 
-A table from data/make_pii (names, e-mails, phones, cards, IBANs, IPs, URLs, SSNs, birth dates,
-postcodes, free-text notes) is trained on as a tabular run through the dashboard's job runner (a
-child process writing train.log) and its notes as a text run through the `loupe` CLI; both are
-predicted from a file, explained (table SHAP, text SHAP, attention, global importance), and exported
-(model zip + HTML report). Then every byte Loupe wrote outside the run's private model folders is
-scanned for every planted value: the DuckDB file (raw bytes, plus every text column of every table
-through SQL, since DuckDB may compress strings on disk), the training log, every command's output,
-the prediction files, the explanation files and the exports (zip members decompressed).
+The journey is the privacy audit's (tests/core/privacy_journey.py, built once per session by the
+``audit`` fixture in tests/core/conftest.py): a table from data/make_pii (names, e-mails, phones,
+cards, IBANs, IPs, URLs, SSNs, birth dates, postcodes, free-text notes) trained on as a tabular run
+through the dashboard's job runner (a child process writing train.log), its notes as a text run and
+an image run through the `loupe` CLI; each is predicted from a file, explained (table SHAP, text
+SHAP, attention, global importance) and exported (model zip + HTML report). Here every byte Loupe
+wrote is scanned for every planted data/make_pii value, case-sensitively and with no exception for
+the training data's path: the DuckDB file (raw bytes, plus every text column of every table through
+SQL, since DuckDB may compress strings on disk), the training log, every command's output, the
+prediction files, the explanation files and the exports (zip members decompressed). The audit adds
+the values planted in names, labels, tags and inputs, and the dashboard pages.
 """
 
 from __future__ import annotations
 
 import io
-import time
 import zipfile
 from pathlib import Path
 
@@ -21,89 +23,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from core.config import RunConfig
-from core.jobs import start_job
-from core.store import RunStore
-from data.make_pii import make_pii
-from tests.hostile.conftest import cli
 
-ROWS = 120
-
-
-@pytest.fixture(scope="module")
-def journey(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    home = tmp_path_factory.mktemp("pii_home")
-    src = tmp_path_factory.mktemp("pii_src")
-    out = tmp_path_factory.mktemp("pii_out")
-    table, truth = make_pii(rows=ROWS)
-    table.to_csv(src / "customers.csv", index=False)
-    notes = pd.DataFrame({"text": table["notes"],
-                          "label": ["complaint" if i % 2 else "praise" for i in range(ROWS)]})
-    notes.to_csv(src / "notes.csv", index=False)
-    table.drop(columns=["purchase_total"]).head(20).to_csv(src / "new_customers.csv", index=False)
-    notes[["text"]].head(12).to_csv(src / "new_notes.csv", index=False)
-
-    outputs: list[tuple[str, str]] = []
-
-    def run(*args: str) -> str:
-        proc = cli(home, *args, timeout=600)
-        outputs.append((" ".join(args[:2]), proc.stdout + proc.stderr))
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-        return proc.stdout
-
-    # Tabular: the dashboard's path (a queued job in a child process that writes train.log).
-    store = RunStore(home / "loupe.duckdb")
-    cfg = RunConfig(task="tabular", name="customers").replace(
-        data={"source": str(src / "customers.csv"), "target": "purchase_total"},
-        train={"epochs": 2, "max_steps": 8, "batch_size": 32})
-    import os
-
-    old_home = os.environ.get("LOUPE_HOME")
-    os.environ["LOUPE_HOME"] = str(home)
-    try:
-        tab = start_job(cfg, store)
-        deadline = time.time() + 600
-        while store.get_run(tab)["status"] in ("queued", "running") and time.time() < deadline:
-            time.sleep(0.5)
-    finally:
-        if old_home is None:
-            os.environ.pop("LOUPE_HOME", None)
-        else:
-            os.environ["LOUPE_HOME"] = old_home
-    log = store.run_dir(tab, create=False) / "train.log"
-    assert store.get_run(tab)["status"] == "completed", log.read_text()
-
-    # Text: the CLI path.
-    run("train", "text", "--data", str(src / "notes.csv"), "--max-length", "48", "--max-steps", "3",
-        "--epochs", "1", "--batch-size", "16", "--name", "notes", "--json")
-    text = store.list_runs(task="text").iloc[0]["id"]
-
-    files = {
-        "tab_pred": out / "tab_pred.csv", "text_pred": out / "text_pred.jsonl",
-        "tab_explain": out / "tab_explain.html", "tab_explain_csv": out / "tab_explain.csv",
-        "tab_global": out / "tab_global.html", "text_explain": out / "text_explain.html",
-        "text_attention": out / "text_attention.html", "tab_zip": out / "tab_model.zip",
-        "tab_report": out / "tab_report.html", "text_zip": out / "text_model.zip",
-        "text_report": out / "text_report.html",
-    }
-    run("predict", tab, "--data", str(src / "new_customers.csv"), "--out", str(files["tab_pred"]))
-    run("predict", text, "--data", str(src / "new_notes.csv"), "--out", str(files["text_pred"]))
-    run("predict", text, "--text", table["notes"][0])
-    run("explain", tab, "--input", str(src / "new_customers.csv"), "--row", "3", "--html",
-        str(files["tab_explain"]), "--out", str(files["tab_explain_csv"]), "--quiet")
-    run("explain", tab, "--method", "global", "--rows", "40", "--html", str(files["tab_global"]),
-        "--quiet")
-    run("explain", text, "--input", table["notes"][8], "--max-evals", "60", "--html",
-        str(files["text_explain"]), "--quiet", "--json")
-    run("explain", text, "--input", table["notes"][2], "--method", "attention", "--html",
-        str(files["text_attention"]), "--quiet")
-    run("export", tab, "--out", str(files["tab_zip"]), "--report", str(files["tab_report"]))
-    run("export", text, "--out", str(files["text_zip"]), "--report", str(files["text_report"]))
-    run("runs")
-    run("show", tab)
-    run("show", text)
-    return {"home": home, "store": store, "truth": truth, "files": files, "outputs": outputs,
-            "log": log, "runs": (tab, text)}
+@pytest.fixture
+def journey(audit: dict) -> dict:
+    return audit
 
 
 def _secrets(truth: pd.DataFrame) -> list[str]:

@@ -233,3 +233,17 @@ def test_missing_value_spellings_are_not_names_but_the_given_name_is() -> None:
     notice = "3 rows with an empty, NaN or infinite target were left out."
     assert mask_text(notice) == notice
     assert "Nan" not in mask_text("Call Nan Zhou tomorrow about the refund.")
+
+
+@pytest.mark.parametrize("text", [
+    "/home/uploads/7012c9e8df9c3fac13c087c7cea5485ed8b841f41f68a2833dbba2b45996888d/wine.csv failed",
+    "commit 3ada9f1 and build 42ana7",
+    "paper size A4, row B12, model x86",
+])
+def test_letters_glued_to_digits_are_codes_not_names(text: str) -> None:
+    """A hash or an id holds name-like letter runs ("cea", "ada", "ana"); masking them broke paths."""
+    assert mask_text(text) == text
+
+
+def test_a_name_beside_a_number_is_still_masked() -> None:
+    assert mask_text("Room 12: Rasmus Kowalczyk, 3 nights") == "Room 12: <PERSON>, 3 nights"
