@@ -26,6 +26,6 @@ def load_predictor(run_id: str, store: RunStore | None = None, device: str = "au
 
 def predict_file(run_id: str, path: str | Path, store: RunStore | None = None,
                  device: str = "auto") -> pd.DataFrame:
-    """Predictions for every input in a file (a table, a text file, an image folder or zip)."""
-    predictor = load_predictor(run_id, store, device)
-    return predictor.predict(predictor.load_inputs(Path(path)))
+    """Predictions for every input in a file (a table, a text file, an image folder or zip),
+    next to the user's own columns (``Predictor.predict_file``)."""
+    return load_predictor(run_id, store, device).predict_file(Path(path))

@@ -26,7 +26,7 @@ from core.store.ids import is_run_id
 from core.store.schema import migrate
 
 TABLES = ("runs", "metrics", "artifacts", "system_metrics", "privacy_audit", "column_overrides",
-          "explanations")
+          "explanations", "uploads")
 ORPHAN_TABLES = ("metrics", "artifacts", "system_metrics", "explanations")
 CHUNK_ROWS = 122_880  # one DuckDB row group: a damaged block loses at most its own group
 

@@ -143,6 +143,31 @@ class RunStore(MetricSeries):
         )
         return run_id
 
+    def set_train_settings(self, run_id: str, train: dict[str, Any]) -> None:
+        """Record the training settings a queued run really uses (a task may choose settings
+        left at their defaults from the data, e.g. text epochs), so pages show those."""
+        with self.connect() as con:
+            row = con.execute("SELECT config_json FROM runs WHERE id=?", [run_id]).fetchone()
+            if row is None:
+                return
+            config = json.loads(row[0])
+            config["train"] = {**config.get("train", {}), **train}
+            con.execute("UPDATE runs SET config_json=? WHERE id=?",
+                        [json.dumps(config, sort_keys=True), run_id])
+
+    def unique_name(self, base: str) -> str:
+        """``base``, or ``base-2``, ``base-3``… when runs already carry it (derived run names)."""
+        base = _user_text(base)
+        taken = set(self._frame("SELECT name FROM runs WHERE name = ? OR name LIKE ? ESCAPE '\\'",
+                                [base, base.replace("\\", "\\\\").replace("%", "\\%")
+                                 .replace("_", "\\_") + "-%"])["name"])
+        if base not in taken:
+            return base
+        n = 2
+        while f"{base}-{n}" in taken:
+            n += 1
+        return f"{base}-{n}"
+
     def start_run(self, run_id: str, device: str, precision: str, fingerprint: str = "") -> bool:
         """Mark the run running in this process; False when the run no longer exists (deleted)."""
         with self.connect() as con:
@@ -259,7 +284,8 @@ class RunStore(MetricSeries):
             raise LoupeError(f"Cannot sort runs by '{order_by}'.", f"use one of {sorted(allowed)}.")
         sql = (
             f"SELECT id, task, name, status, created_at, started_at, finished_at, device, precision,"
-            f" metrics_json, tags, notes, error, dataset_fingerprint FROM runs {where}"
+            f" metrics_json, tags, notes, error, dataset_fingerprint,"
+            f" json_extract_string(config_json, '$.data.source') AS data_source FROM runs {where}"
             f" ORDER BY {order_by} {'DESC' if descending else 'ASC'} NULLS LAST"
         )
         if limit is not None:

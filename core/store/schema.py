@@ -97,6 +97,59 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        4,
+        "uploads kept in the history",
+        """
+        CREATE TABLE uploads (
+            id VARCHAR NOT NULL,
+            name VARCHAR NOT NULL,
+            path VARCHAR NOT NULL,
+            bytes BIGINT NOT NULL,
+            sha256 VARCHAR NOT NULL,
+            uploaded_at TIMESTAMP NOT NULL,
+            choices_json VARCHAR DEFAULT '{}'
+        );
+        """,
+    ),
+    # --- sweeps (issue 18): a sweep row per hyperparameter search; each trial is a run linked to it
+    (
+        5,
+        "sweeps and the run -> sweep link",
+        """
+        CREATE TABLE sweeps (
+            id VARCHAR NOT NULL,
+            task VARCHAR NOT NULL,
+            name VARCHAR,
+            status VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            started_at TIMESTAMP,
+            finished_at TIMESTAMP,
+            config_json VARCHAR NOT NULL,
+            space_json VARCHAR NOT NULL,
+            metric VARCHAR NOT NULL,
+            direction VARCHAR NOT NULL,
+            n_trials INTEGER,
+            minutes DOUBLE,
+            sampler VARCHAR NOT NULL,
+            pruner VARCHAR NOT NULL,
+            parallel INTEGER NOT NULL DEFAULT 1,
+            seed INTEGER NOT NULL DEFAULT 0,
+            best_run_id VARCHAR,
+            best_value DOUBLE,
+            best_trial INTEGER,
+            trials_done INTEGER NOT NULL DEFAULT 0,
+            elapsed_s DOUBLE NOT NULL DEFAULT 0,
+            pid INTEGER,
+            host VARCHAR,
+            heartbeat_at TIMESTAMP,
+            cancel_requested BOOLEAN DEFAULT false,
+            error VARCHAR
+        );
+        ALTER TABLE runs ADD COLUMN sweep_id VARCHAR;
+        ALTER TABLE runs ADD COLUMN trial_number INTEGER;
+        """,
+    ),
 ]
 
 
