@@ -1,0 +1,68 @@
+"""Start a sweep from the Sweeps page in headless Chromium and watch it finish (real server, the
+sweep driven by its own child process, each trial another).
+
+`python -m tests.browser.test_sweeps_browser HOME OUT_DIR [PORT]` takes the same steps for a
+screenshot by hand."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.browser.harness import (
+    CHROMIUM,
+    assert_no_exception,
+    browser,
+    goto,
+    screenshot,
+    serve,
+    wait_idle,
+)
+
+FINISH_TIMEOUT_S = 600
+
+
+def sweep_journey(home: Path, out: Path | None, port: int | None = None) -> str:
+    """Returns the final status text of the sweep."""
+    with serve(home, port=port) as url, browser() as page:
+        goto(page, url, "sweeps")
+        page.get_by_role("button", name="Start sweep").wait_for(timeout=60_000)
+        trials = page.get_by_label("Trials", exact=True).first
+        trials.fill("2")
+        trials.press("Tab")
+        # The epochs range (the fourth range of the tabular space: lr, dropout, epochs, …) -> 1..2
+        for label, value in (("Low", "1"), ("High", "2")):
+            box = page.get_by_label(label, exact=True).nth(2)
+            box.fill(value)
+            box.press("Tab")
+        page.get_by_role("button", name="Start sweep").click()
+        page.get_by_text("Started sweep", exact=False).first.wait_for(timeout=120_000)
+        deadline = time.monotonic() + FINISH_TIMEOUT_S
+        while time.monotonic() < deadline:
+            assert_no_exception(page)
+            if page.get_by_text("status completed", exact=False).count():
+                break
+            assert not page.get_by_text("status failed", exact=False).count(), "the sweep failed"
+            page.wait_for_timeout(1000)
+        page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=60_000)
+        page.wait_for_timeout(1500)
+        wait_idle(page, 120)  # the full rerun after the sweep finished
+        screenshot(page, out, "sweeps")
+        return page.get_by_text("status ", exact=False).first.inner_text()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_start_a_sweep_in_the_browser_and_see_it_finish(tmp_path: Path) -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (make browser-deps installs it)")
+    status = sweep_journey(tmp_path / "home", tmp_path / "shots")
+    assert "completed" in status
+    assert (tmp_path / "shots" / "sweeps.png").stat().st_size > 10_000
+
+
+if __name__ == "__main__":
+    sweep_journey(Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else None)
