@@ -104,6 +104,16 @@ def _config_masker(kind: str) -> Callable[[str, Any], tuple[Any, str]]:
         return lambda name, data: (mask_data(data, "hash"), "")
 
 
+def _weight_files(kind: str) -> tuple[str, ...]:
+    """Model files of a kind besides safetensors (``Task.weight_files``, e.g. a tree text model)."""
+    from core.tasks import get_task
+
+    try:
+        return tuple(get_task(kind).weight_files)
+    except Exception:  # an unknown kind: safetensors only
+        return ()
+
+
 def _model_files(model_dir: Path, notes: list[str],
                  mask_config: Callable[[str, Any], tuple[Any, str]]) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
@@ -145,8 +155,10 @@ def collect_export(run_id: str, store: RunStore | None = None) -> ExportBundle:
     report = load_report(store, run["id"])
     bundle = ExportBundle(run=run, report=report, model_dir=model_dir)
     bundle.files = _model_files(model_dir, bundle.notes, _config_masker(run["task"]))
-    if not any(name.endswith(".safetensors") for name in bundle.files):
-        raise LoupeError(f"Run {run['id']} has no safetensors weights in {show_path(model_dir)}.",
+    if not any(name.endswith(".safetensors") or name in _weight_files(run["task"])
+               for name in bundle.files):
+        raise LoupeError(f"Run {run['id']} has no safetensors weights (nor another model file) in "
+                         f"{show_path(model_dir)}.",
                          "train the run again with this version of Loupe.")
     card = write_model_card(run, report, model_dir, store.system(run["id"]), bundle.notes)
     bundle.files[CARD_NAME] = card.encode()
