@@ -22,6 +22,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset, Sampler
 
+from core.batch_eval import RENAMED_ATTR, TRUTH_ATTR
 from core.config import RunConfig
 from core.settings import section_settings
 
@@ -43,12 +44,26 @@ class PreparedData:
     raw: dict[str, Any] = field(default_factory=dict)  # raw inputs per split (frames, texts, paths)
 
 
+@dataclass
+class DirectFit:
+    """A model fitted in one go (gradient-boosted trees), not by the epoch loop: the loop saves,
+    evaluates and records it like a trained network. ``curves``: split -> one metrics dict per
+    fitting step (boosting round), logged as the run's training curves."""
+
+    model: nn.Module
+    steps: int
+    seconds: float
+    samples: int
+    curves: dict[str, list[dict[str, float]]] = field(default_factory=dict)
+
+
 class Predictor(ABC):
     """A trained model reloaded from its artifact folder, ready for inference."""
 
     task: str
     meta: dict[str, Any]
     model: nn.Module
+    labels: Sequence[str] = ()  # a classifier's classes (set per instance); empty for regression
 
     @abstractmethod
     def predict(self, inputs: Any, batch_size: int = 64) -> pd.DataFrame:
@@ -57,6 +72,43 @@ class Predictor(ABC):
     @abstractmethod
     def load_inputs(self, path: Path) -> Any:
         """Read a file (or folder/zip) of inputs in the form ``predict`` takes."""
+
+    def predict_file(self, path: Path) -> pd.DataFrame:
+        """Predictions for a file of inputs, next to the user's own columns (a label or target
+        column kept, names unchanged): the Predict page's batch and ``loupe predict --data``.
+        Kinds whose inputs are not a table override it (text files, image folders)."""
+        inputs = self.load_inputs(Path(path))
+        result = self.predict(inputs)
+        if isinstance(inputs, pd.DataFrame):
+            return self.mark_truth(join_predictions(inputs, result))
+        return result
+
+    def truth_column(self, frame: pd.DataFrame) -> str | None:
+        """The column of the user's table ``frame`` that holds the true label or target (the one
+        the model was trained on), or None. ``predict_file`` marks it for ``core.batch_eval``."""
+        return None
+
+    def mark_truth(self, result: pd.DataFrame) -> pd.DataFrame:
+        """Name the truth column in ``result.attrs`` when the user's file has one."""
+        user = result.drop(columns=result.attrs.get("prediction_columns", []), errors="ignore")
+        column = self.truth_column(user)
+        if column is not None:
+            result.attrs[TRUTH_ATTR] = column
+        return result
+
+
+def join_predictions(inputs: pd.DataFrame, result: pd.DataFrame) -> pd.DataFrame:
+    """The user's columns (as they were, in their order), then the prediction columns. A
+    prediction column whose name the user's table already uses is prefixed ``loupe_``."""
+    inputs = inputs.reset_index(drop=True)
+    result = result.reset_index(drop=True)
+    taken = {str(c) for c in inputs.columns}
+    renamed = {str(c): f"loupe_{c}" for c in result.columns if str(c) in taken}
+    result = result.rename(columns=renamed)
+    joined = pd.concat([inputs, result], axis=1)
+    joined.attrs = {**result.attrs, "prediction_columns": [str(c) for c in result.columns],
+                    RENAMED_ATTR: renamed}
+    return joined
 
 
 class Task(ABC):
@@ -67,6 +119,19 @@ class Task(ABC):
     monitor: str = "loss"  # validation metric for early stopping / best checkpoint
     monitor_mode: str = "min"  # "min" or "max"
     headline_metric: str = "test_loss"  # final metric shown first in run tables and pickers
+    #: Baselines recorded with every run as ``<headline>_<name>`` metrics (e.g. ``test_rmse_trees``);
+    #: the Runs comparison shows the best one beside each run (``best_baseline``).
+    baseline_names: tuple[str, ...] = ()
+    headline_mode: str = "min"  # "min": a lower headline metric is better (RMSE); "max" (accuracy)
+
+    def best_baseline(self, metrics: dict[str, Any]) -> tuple[str, float] | None:
+        """(name, value) of the best recorded baseline on the headline metric, or None."""
+        found = [(name, float(metrics[key])) for name in self.baseline_names
+                 if isinstance(metrics.get(key := f"{self.headline_metric}_{name}"), (int, float))]
+        if not found:
+            return None
+        pick = min if self.headline_mode == "min" else max
+        return pick(found, key=lambda item: item[1])
     default_lr: float = 1e-3
 
     # --- training form --------------------------------------------------------------------
@@ -75,10 +140,32 @@ class Task(ABC):
     model_settings: tuple[str, ...] = tuple(s.name for s in section_settings("model") if s.form == "model")
     model_name_help: str = "A model name for this kind."
 
+    # --- sweeps (issue 18) -----------------------------------------------------------------
+    def sweep_space(self, cfg: RunConfig) -> dict[str, dict[str, Any]]:
+        """The default search space around ``cfg`` (``core.sweeps.space`` describes the form):
+        learning rate log-uniform over two decades, batch size, dropout, epochs and patience.
+        Kinds add what matters for them (hidden sizes, max length, image size, freezing)."""
+        t = cfg.train
+        space: dict[str, dict[str, Any]] = {
+            "train.lr": {"low": t.lr / 10, "high": min(t.lr * 10, 1.0), "log": True},
+            "train.batch_size": {"choices": sorted({max(1, t.batch_size // 2), t.batch_size,
+                                                    t.batch_size * 2})},
+            "model.dropout": {"low": 0.0, "high": 0.5},
+        }
+        if t.epochs > 1:
+            space["train.epochs"] = {"low": max(1, t.epochs // 2), "high": t.epochs}
+        if t.patience:
+            space["train.patience"] = {"low": max(1, t.patience // 2), "high": t.patience * 2}
+        return space
+
     # --- data -----------------------------------------------------------------------------
     @abstractmethod
     def samples(self) -> dict[str, str]:
         """Built-in sample datasets: name -> one-line description."""
+
+    #: sample name -> how long its default run takes on a 2-core CPU, in words Home shows
+    #: next to it (measured: docs/benchmarks.md section 9); keep it true when defaults change.
+    sample_cpu_time: ClassVar[dict[str, str]] = {}
 
     # --- sample previews ------------------------------------------------------------------
     def sample_frame(self, name: str) -> pd.DataFrame | None:
@@ -99,6 +186,11 @@ class Task(ABC):
     def build_model(self, cfg: RunConfig, data: PreparedData) -> nn.Module:
         """A fresh model for this data (pretrained weights loaded where the config asks)."""
 
+    def fit_directly(self, cfg: RunConfig, data: PreparedData) -> DirectFit | None:
+        """A model that is fitted in one call instead of by the epoch loop (e.g. boosted trees),
+        or None (the default): train with the loop."""
+        return None
+
     def on_device(self, model: nn.Module, runtime: Any) -> nn.Module:
         """Device-specific layout tweaks before training (e.g. channels-last on GPU)."""
         return model
@@ -118,6 +210,18 @@ class Task(ABC):
             {"params": decay, "weight_decay": cfg.train.weight_decay},
             {"params": no_decay, "weight_decay": 0.0},
         ]
+
+    # --- the starting point and the schedule (LP-FT) -------------------------------------
+    def start_candidate(self, cfg: RunConfig, data: PreparedData) -> str:
+        """What the model built by ``build_model`` already is when it is worth keeping on its own
+        (e.g. 'linear probe'): the loop then scores it on validation before the first epoch, logs
+        that as epoch 0 and keeps it when no epoch beats it. '' (default): never a candidate."""
+        return ""
+
+    def plan(self, cfg: RunConfig, data: PreparedData) -> RunConfig:
+        """The config to train with. A kind may choose settings the user left at their defaults
+        from the data (epochs from the dataset size) and say so in ``data.notices``."""
+        return cfg
 
     # --- evaluation -----------------------------------------------------------------------
     @abstractmethod
@@ -159,6 +263,10 @@ class Task(ABC):
         "model.safetensors": "the weights (safetensors: tensors only, no pickle)",
     }
 
+    #: Model files that are not safetensors but hold a model (a tree text model): an export
+    #: needs at least one of these or a ``.safetensors`` file.
+    weight_files: ClassVar[tuple[str, ...]] = ()
+
     def mask_artifact_config(self, name: str, data: Any) -> tuple[Any, str]:
         """How an export masks the JSON file ``name`` of the model folder before it leaves:
         (masked data, what masking means for predictions, or ''). Default: every text through
@@ -166,6 +274,21 @@ class Task(ABC):
         from core.output import mask_data
 
         return mask_data(data, "hash"), ""
+
+    # --- run names (a run given no name is called '<dataset>-<model>', issue 15) -----------
+    #: model name -> the short word a run name uses (e.g. efficientnet_lite0 -> lite0)
+    model_short_names: ClassVar[dict[str, str]] = {}
+
+    def run_name(self, cfg: RunConfig) -> str:
+        """What a run without a name is called: its data and model, e.g. 'cats-dogs-lite0',
+        'house_prices-mlp' (``RunStore.unique_name`` adds '-2', '-3' for repeats)."""
+        from core.datasets.samples import parse_sample
+
+        source = (cfg.data.source or "").strip().rstrip("/\\")
+        data = parse_sample(source) or Path(source).stem or self.kind
+        model = cfg.model.name or ""
+        short = self.model_short_names.get(model) or Path(model.rstrip("/\\")).name or "model"
+        return f"{data[:40]}-{short[:30]}"
 
     # --- throughput accounting ------------------------------------------------------------
     def count(self, batch: dict[str, torch.Tensor]) -> dict[str, int]:
@@ -194,4 +317,20 @@ class Task(ABC):
             module, _, name = self.explainer_ref.partition(":")
             cached = getattr(importlib.import_module(module), name)()
             self.__dict__["_explainer"] = cached
+        return cached
+
+    # --- deploy: ONNX export (core.deploy) -----------------------------------------------
+    #: "module:Class" of this kind's ``core.deploy.onnx_kind.OnnxKind`` (how its model becomes
+    #: ONNX and runs back), imported on first use. Empty: the kind has no ONNX export.
+    onnx_ref: str = ""
+
+    def onnx(self) -> Any:
+        """This kind's ONNX hook (one instance per task), or None when it has none."""
+        if not self.onnx_ref:
+            return None
+        cached = self.__dict__.get("_onnx")
+        if cached is None:
+            module, _, name = self.onnx_ref.partition(":")
+            cached = getattr(importlib.import_module(module), name)()
+            self.__dict__["_onnx"] = cached
         return cached

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ from core.errors import LoupeError, suggest
 from core.evaluate import classification_metrics, confusion, per_class_table
 from core.models import image_models as im
 from core.paths import loupe_home
+from core.phases import phase
 from core.tasks import register
 from core.tasks.base import Predictor, PreparedData, Task
 from core.tasks.image_predictor import (  # noqa: F401  (ImagePredictor: re-exported)
@@ -63,6 +64,16 @@ _AUGMENT = {
 _PHOTO_AUGMENT = {"flip": True, "crop_scale": (0.35, 1.0), "jitter": 0.2}
 
 
+def _head_batches(train: ImageDataset, keep: np.ndarray) -> Iterator[torch.Tensor]:
+    """The LP head fit's images in batches of ~64, reporting "Reading image features N of M"."""
+    tracker = phase("Building the model: reading image features", total=len(keep), unit="images")
+    done = 0
+    for chunk in np.array_split(keep, max(1, len(keep) // 64)):
+        yield torch.stack([eval_tensor(train.pixels(int(i)), train.prep) for i in chunk])
+        done += len(chunk)
+        tracker.update(done)
+
+
 class ImageTask(Task):
     kind = "image"
     title = "Image classification"
@@ -70,14 +81,27 @@ class ImageTask(Task):
     monitor_mode = "max"
     headline_metric = "test_macro_f1"
     explainer_ref = "core.explain.image:ImageExplainer"
+    onnx_ref = "core.tasks.image_onnx:ImageOnnx"
     default_lr = 3e-4  # AdamW, full Lite0 fine-tune after the LP head fit; small_cnn uses 3e-3
     model_settings = ("image_size", "dropout", "freeze_backbone", "pretrained")
+    model_short_names = {im.LITE0: "lite0", im.SMALL_CNN: "cnn"}
+    sample_cpu_time = {"digits": "about 6 minutes"}
     model_name_help = ("small_cnn (tiny images), efficientnet_lite0 (bundled ImageNet weights), a "
                        "Hugging Face id or a local model folder.")
 
     # --- data -----------------------------------------------------------------------------
     def samples(self) -> dict[str, str]:
         return dict(image_samples.SAMPLES)
+
+    def sweep_space(self, cfg: RunConfig) -> dict[str, dict[str, Any]]:
+        """The shared defaults plus the input size and, for a pretrained model, head-only
+        training."""
+        space = super().sweep_space(cfg)
+        side = cfg.model.image_size
+        space["model.image_size"] = {"choices": sorted({max(16, side * 3 // 4), side})}
+        if cfg.model.pretrained:
+            space["model.freeze_backbone"] = {"choices": [False, True]}
+        return space
 
     def default_config(self, sample: str | None = None) -> RunConfig:
         """digits/shapes: the small CNN at 32 px; anything else: fine-tune Lite0 at 224 px."""
@@ -86,7 +110,7 @@ class ImageTask(Task):
                              suggest(sample, image_samples.SAMPLES))
         if sample in ("digits", "shapes"):
             return RunConfig(
-                task=self.kind, name=f"{sample}-cnn",
+                task=self.kind,
                 data=DataConfig(source=sample_source(sample)),
                 model=ModelConfig(name=im.SMALL_CNN, image_size=32, dropout=0.1, pretrained=False),
                 train=TrainConfig(epochs=30 if sample == "digits" else 15,
@@ -94,7 +118,7 @@ class ImageTask(Task):
                                   weight_decay=0.01, warmup_ratio=0.05, patience=8),
             )
         return RunConfig(
-            task=self.kind, name="images-lite0",
+            task=self.kind,
             data=DataConfig(source=""),
             model=ModelConfig(name=im.LITE0, image_size=224, dropout=0.2),
             train=TrainConfig(epochs=8, batch_size=32, lr=self.default_lr, weight_decay=0.01,
@@ -172,6 +196,7 @@ class ImageTask(Task):
         if not is_zip(path):
             raise LoupeError(f"{path} is neither a folder nor a zip file.",
                              "give a folder with one subfolder per class, or a zip of one.")
+        phase("Unpacking the zip")
         root = safe_extract(path, loupe_home() / "datasets", require_suffixes=IMAGE_SUFFIXES)
         try:
             return load_folder(root, prep.resize_size, data.val_fraction, data.test_fraction,
@@ -192,9 +217,7 @@ class ImageTask(Task):
             train = data.train
             rng = np.random.default_rng(cfg.train.seed)
             keep = np.sort(rng.permutation(len(train))[:HEAD_FIT_IMAGES])  # bounded CPU cost
-            batches = (torch.stack([eval_tensor(train.pixels(int(i)), train.prep) for i in chunk])
-                       for chunk in np.array_split(keep, max(1, len(keep) // 64)))
-            im.fit_head(model, batches, train.labels[keep])
+            im.fit_head(model, _head_batches(train, keep), train.labels[keep])
             then = "the head" if cfg.model.freeze_backbone else "the whole network"
             note = (f"The new head starts from a linear probe fitted on {len(keep)} training "
                     f"images' features (LP-FT); then {then} is trained.")

@@ -16,9 +16,10 @@ from PIL import Image
 from safetensors.torch import load_model
 from torch import nn
 
+from core.batch_eval import TRUTH_ATTR
 from core.datasets.image_transforms import ImageProblem, Preprocess, decode_image, eval_tensor
 from core.datasets.image_zip import is_zip, safe_extract
-from core.datasets.images import LINK_REASON, display_names, input_files
+from core.datasets.images import LINK_REASON, display_names, input_files, masked
 from core.errors import LoupeError
 from core.models import image_models as im
 from core.paths import loupe_home
@@ -28,6 +29,7 @@ from core.tasks.base import Predictor
 CONFIG_FILE = "config.json"
 LABELS_FILE = "labels.json"
 WEIGHTS_FILE = "model.safetensors"
+CLASS_FOLDER = "class_folder"  # predict_file: the class sub-folder an image is in, when it names a class
 HF_CONFIG_DIR = "hf_config"
 
 
@@ -119,7 +121,26 @@ class ImagePredictor(Predictor):
 
         Symbolic links inside the folder are returned too but never followed: ``predict`` gives
         each a row with the reason, as training lists them as skipped."""
-        path = Path(path).expanduser()
+        return self._input_files(Path(path))[1]
+
+    def predict_file(self, path: Path) -> pd.DataFrame:
+        """Predictions for an image, a folder or a zip, each image named by its path relative to
+        the folder (or the zip's top) the user gave: ``ants/0013035.jpg`` in a class-folder tree,
+        so the true class stays next to the prediction."""
+        root, files = self._input_files(Path(path))
+        result = self.predict(files)
+        relative = [f.relative_to(root) for f in files]
+        result["image"] = [masked(r.as_posix()) for r in relative]
+        folders = [r.parts[0] if len(r.parts) > 1 and r.parts[0] in self.labels else None for r in relative]
+        result.attrs["prediction_columns"] = [c for c in result.columns if c != "image"]
+        if any(folders):  # a class-folder tree: the folder is the true class (core.batch_eval)
+            result.insert(1, CLASS_FOLDER, folders)
+            result.attrs[TRUTH_ATTR] = CLASS_FOLDER
+        return result
+
+    def _input_files(self, path: Path) -> tuple[Path, list[Path]]:
+        """(the folder the names are relative to, the files to predict)."""
+        path = path.expanduser()
         if not path.exists():
             raise LoupeError(f"{path} does not exist.", "give an image, a folder or a zip.")
         if path.is_symlink():  # the path the user named is read; links inside it are not
@@ -127,12 +148,12 @@ class ImagePredictor(Predictor):
         if path.is_file() and is_zip(path):
             path = safe_extract(path, loupe_home() / "inputs")
         if path.is_file():
-            return [path]
+            return path.parent, [path]
         files = sorted(p for p in input_files(path) if not _hidden(p, path))
         if not files:
             raise LoupeError(f"No images found in {path}.",
                              "add JPEG, PNG, WebP, BMP or GIF files.")
-        return files
+        return path, files
 
 
 def _hidden(path: Path, root: Path) -> bool:

