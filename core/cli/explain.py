@@ -15,17 +15,9 @@ from typing import Any
 
 from core.cli.output import emit
 from core.errors import LoupeError
-from core.output import (
-    TABLE_SUFFIXES,
-    check_outputs,
-    mask_data,
-    mask_label,
-    mask_message,
-    mask_table,
-    show_path,
-    term,
-    write_table,
-)
+
+# core.output (pandas, the privacy lexicons) is imported inside the functions that mask: building
+# the parser for `loupe --help` must not pay for it.
 
 
 def add_parsers(sub: Any) -> argparse.ArgumentParser:
@@ -41,6 +33,8 @@ def add_parsers(sub: Any) -> argparse.ArgumentParser:
     e.add_argument("--max-evals", type=int, help="SHAP model evaluations (text/image/permutation)")
     e.add_argument("--output", choices=["probability", "logit"], help="classifier output to explain")
     e.add_argument("--mask", help="image: how hidden regions look: auto, blur(k,k) or mean")
+    e.add_argument("--regions", type=int, help="image: about how many superpixels to attribute to "
+                   "(default 150)")
     e.add_argument("--background", type=int, help="table: background rows (SHAP baseline)")
     e.add_argument("--algorithm", choices=["auto", "exact", "permutation"], help="table SHAP explainer")
     e.add_argument("--rows", type=int, help="global: how many rows to explain")
@@ -74,6 +68,7 @@ def _progress(quiet: bool) -> Any:
 def resolve_input(args: argparse.Namespace, kind: str, store: Any) -> Any:
     """The input to explain from --input/--row, read as the run's kind's explainer needs it."""
     from core.explain import explainer_for
+    from core.output import show_path
 
     explainer = explainer_for(kind)
     if _method(args.method) in explainer.global_methods:
@@ -109,6 +104,8 @@ def _params(args: argparse.Namespace, kind: str) -> dict[str, Any]:
 
 def summary(expl: Any, rows: int = 20) -> dict[str, Any]:
     """What --json prints: the result without the large arrays, masked (ids kept)."""
+    from core.output import mask_data, mask_label, mask_message, mask_table
+
     frame = mask_table(expl.frame())
     return {"run_id": expl.run_id, "kind": expl.kind, "method": expl.method,
             "labels": [mask_label(x) for x in expl.labels],
@@ -120,6 +117,8 @@ def summary(expl: Any, rows: int = 20) -> dict[str, Any]:
 
 
 def _prediction(pred: dict[str, Any]) -> dict[str, Any]:
+    from core.output import mask_data, mask_label
+
     out = mask_data(pred)
     if isinstance(pred.get("label"), str):
         out["label"] = mask_label(pred["label"])
@@ -128,6 +127,8 @@ def _prediction(pred: dict[str, Any]) -> dict[str, Any]:
 
 def describe(expl: Any, rows: int = 20) -> str:
     """The human summary; every label, note and table cell masked on the way out."""
+    from core.output import mask_label, mask_message, mask_table, term
+
     lines = [f"run {expl.run_id} · {expl.kind} · {expl.method}"]
     pred = expl.prediction
     if "label" in pred:
@@ -152,6 +153,7 @@ def describe(expl: Any, rows: int = 20) -> str:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     from core.explain import explain, methods_for
+    from core.output import TABLE_SUFFIXES, check_outputs, mask_table, show_path, write_table
     from core.store import RunStore
 
     check_outputs([(args.html, (".html", ".htm"), "explanation page", "--html"),

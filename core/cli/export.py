@@ -1,4 +1,7 @@
-"""`loupe export RUN_ID --out DIR_OR_ZIP [--report report.html]`."""
+"""`loupe export RUN_ID --out DIR_OR_ZIP [--report report.html] [--format safetensors|onnx|onnx-int8]`.
+
+With ``--format onnx`` or ``onnx-int8`` the folder is a deploy bundle (``core.deploy.bundle``):
+the ONNX model, the compression check against the original, and what serving it needs."""
 
 from __future__ import annotations
 
@@ -17,6 +20,11 @@ def add_parsers(sub: Any) -> argparse.ArgumentParser:
     e.add_argument("run_id", help="the run to export (an id prefix is enough)")
     e.add_argument("--out", required=True, help="a new folder, or a file name ending in .zip")
     e.add_argument("--report", help="also write a self-contained HTML report to this file")
+    e.add_argument("--format", default="safetensors", choices=("safetensors", "onnx", "onnx-int8"),
+                   help="safetensors (default), or a deploy bundle folder with an ONNX (fp32) or int8 "
+                        "ONNX model, checked against the original on the run's validation and test data "
+                        "(tree models: onnx only; int8 quantization has no weight matrices to shrink in "
+                        "a tree ensemble)")
     e.add_argument("--force", action="store_true", help="replace an existing --out zip or --report file")
     e.add_argument("--json", action="store_true", help="print machine-readable JSON")
     e.set_defaults(func=cmd_export)
@@ -26,7 +34,7 @@ def add_parsers(sub: Any) -> argparse.ArgumentParser:
 def cmd_export(args: argparse.Namespace) -> int:
     from core.cli.output import emit
     from core.errors import LoupeError
-    from core.export import check_export_target, export_run, write_html_report
+    from core.export import check_export_target, export_run, is_zip_target, write_html_report
     from core.output import check_output, show_path
     from core.store import RunStore
 
@@ -40,9 +48,22 @@ def cmd_export(args: argparse.Namespace) -> int:
             raise LoupeError("--out and --report name the same file.", "give each its own name.")
     store = RunStore()
     run_id = store.get_run(args.run_id)["id"]
-    out = export_run(run_id, out, store, force=args.force)
-    written = {"run_id": run_id, "model": show_path(out)}
-    lines = [f"model of run {run_id} -> {show_path(out)}"]
+    if args.format != "safetensors":
+        if is_zip_target(out):
+            raise LoupeError(f"--format {args.format} writes a folder, not a zip.",
+                             "give --out a folder name.")
+        from core.deploy.bundle import card_section, export_deploy
+
+        out, build = export_deploy(run_id, out, args.format, store, force=args.force)
+        written = {"run_id": run_id, "model": show_path(out), "format": args.format,
+                   "comparison": build.rows, "format_notes": build.notes}
+        lines = [f"{args.format} bundle of run {run_id} -> {show_path(out)}",
+                 card_section(build.rows, build.notes, build.opset),
+                 f"serve it: loupe serve-model --bundle {show_path(out)}"]
+    else:
+        out = export_run(run_id, out, store, force=args.force)
+        written = {"run_id": run_id, "model": show_path(out)}
+        lines = [f"model of run {run_id} -> {show_path(out)}"]
     if args.report:
         report = write_html_report(run_id, report_path, store, force=args.force)
         written["report"] = show_path(report)

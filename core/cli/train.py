@@ -23,6 +23,7 @@ def add_parsers(sub: Any) -> None:
     t.add_argument("--config", help="a RunConfig JSON file (flags override it)")
     t.add_argument("--run-id", help=argparse.SUPPRESS)  # a queued run created by core.jobs
     t.add_argument("--wait-turn", action="store_true", help=argparse.SUPPRESS)
+    t.add_argument("--sweep-trial", help=argparse.SUPPRESS)  # SWEEP_ID:N, set by core.sweeps
     t.add_argument("--quiet", action="store_true", help="no progress bar; one line per epoch")
     json_flag(t)
     t.set_defaults(func=cmd_train)
@@ -102,14 +103,40 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 0
     flag = {"stop": False}
     install_sigterm(flag)
-    printer = progress_printer(args.quiet or args.json, sys.stderr if args.json else None)
-    result = train(cfg, store, [printer], run_id=args.run_id,
-                   should_stop=lambda: flag["stop"])
+    printer = progress_printer(args.quiet or args.json, sys.stderr if args.json else None,
+                               phases=not args.json)
+    hooks = trial_hooks(args.sweep_trial, args.run_id, store) if args.sweep_trial else None
+    callbacks = [printer, hooks] if hooks else [printer]
+    try:
+        result = train(cfg, store, callbacks, run_id=args.run_id,
+                       should_stop=lambda: flag["stop"] or bool(hooks and hooks.should_stop()),
+                       on_phase=printer.phase)
+    finally:
+        printer.close()
+    if hooks:
+        from core.sweeps.records import SweepRecords
+        from core.sweeps.runner import mark_pruned
+
+        mark_pruned(SweepRecords(store), result.run_id, hooks)
     if int(os.environ.get("RANK", "0")) != 0:
         return 0
     emit(args, {"run_id": result.run_id, "status": result.status, "metrics": result.metrics},
          _train_summary(result))
     return 0
+
+
+def trial_hooks(ref: str, run_id: str | None, store: Any) -> Any:
+    """The Optuna reporter of a sweep trial (``--sweep-trial SWEEP_ID:N``)."""
+    from core.sweeps.records import SweepRecords
+    from core.sweeps.study import TrialReporter
+
+    sweep_id, _, number = ref.partition(":")
+    records = SweepRecords(store)
+    row = records.get(sweep_id)
+    if run_id:
+        records.link_run(run_id, row["id"], int(number))
+    return TrialReporter(records.folder(row["id"]), row["id"], int(number), row["metric"],
+                         row["pruner"], store)
 
 
 def _train_summary(result: Any) -> str:
@@ -129,8 +156,12 @@ def _train_summary(result: Any) -> str:
 def cmd_resume(args: argparse.Namespace) -> int:
     from core.train import resume
 
-    printer = progress_printer(args.quiet or args.json, sys.stderr if args.json else None)
-    result = resume(args.run_id, callbacks=[printer])
+    printer = progress_printer(args.quiet or args.json, sys.stderr if args.json else None,
+                               phases=not args.json)
+    try:
+        result = resume(args.run_id, callbacks=[printer], on_phase=printer.phase)
+    finally:
+        printer.close()
     emit(args, {"run_id": result.run_id, "status": result.status, "metrics": result.metrics},
          _train_summary(result))
     return 0
