@@ -169,6 +169,11 @@ def inference_mode(runtime: Runtime) -> Iterator[None]:
         yield
 
 
+def visible_gpus() -> int:
+    """How many CUDA devices this process sees (a sweep runs one trial per GPU)."""
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
 def describe_machine() -> dict[str, Any]:
     """What the home page shows: the device Loupe would use now."""
     if torch.cuda.is_available():

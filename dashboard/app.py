@@ -18,6 +18,7 @@ page = st.navigation([
     st.Page("views/data.py", title="Data", icon=":material/dataset:"),
     st.Page("views/train.py", title="Train", icon=":material/model_training:"),
     st.Page("views/runs.py", title="Runs", icon=":material/monitoring:"),
+    st.Page("views/sweeps.py", title="Sweeps", icon=":material/tune:"),  # issue 18
     st.Page("views/predict.py", title="Predict", icon=":material/online_prediction:"),
     st.Page("views/explain.py", title="Explain", icon=":material/lightbulb:"),
     st.Page("views/export.py", title="Export", icon=":material/download:"),

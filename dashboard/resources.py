@@ -6,9 +6,7 @@ a run id and its artifact's mtime), so a widget change never reloads a model or 
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +14,10 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import LoupeError
-from core.output.files import atomic_write
 from core.paths import loupe_home
 from core.store import RunStore
-
-UPLOAD_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".jsonl", ".ndjson", ".json", ".zip",
-                   ".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif")
-_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+from core.store import uploads as _uploads
+from core.store.uploads import safe_name  # noqa: F401  (re-exported for the pages and tests)
 
 
 # --- store ---------------------------------------------------------------------------------
@@ -132,42 +127,21 @@ def completed_runs(task: str | None = None, limit: int = 300) -> pd.DataFrame:
 
 
 # --- data --------------------------------------------------------------------------------------
-def safe_name(name: str) -> str:
-    """A file name that is safe to join to a folder: no path parts, no odd characters."""
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    stem, dot, suffix = base.rpartition(".")
-    if not dot:
-        stem, suffix = base, ""
-    stem = _SAFE.sub("_", stem).strip("._-")[:80] or "upload"
-    suffix = _SAFE.sub("", suffix).lower()[:10]
-    return f"{stem}.{suffix}" if suffix else stem
-
-
 def save_upload(name: str, data: bytes) -> Path:
-    """Store uploaded bytes under LOUPE_HOME/uploads/<sha256>/<sanitised name>; same bytes, same path."""
-    clean = safe_name(name)
-    if not clean.lower().endswith(UPLOAD_SUFFIXES):
-        raise LoupeError(f"'{clean}' is not a file type Loupe reads.",
-                         "upload a CSV, TSV, Parquet, JSONL or text file, an image, or a zip of images.")
-    if not data:
-        raise LoupeError(f"The upload '{clean}' is empty.", "choose a file with data in it.")
-    digest = hashlib.sha256(data).hexdigest()
-    folder = loupe_home() / "uploads" / digest
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / clean
-    if not path.exists():
-        atomic_write(path, data)
-    return path
+    """Keep uploaded bytes in the upload history (``core.store.uploads``); returns their path."""
+    return _uploads.save_upload(get_store(), name, data).path
+
+
+def kept_uploads(suffixes: tuple[str, ...] | None = None) -> list[_uploads.Upload]:
+    """The upload history (newest first), only files of ``suffixes`` when given."""
+    return _uploads.list_uploads(get_store(), suffixes)
 
 
 def discard_upload(path: Path) -> None:
-    """Remove a stored upload (and its hash folder when empty), e.g. one that could not be read."""
-    path.unlink(missing_ok=True)
-    try:
-        path.parent.rmdir()
-        path.parent.parent.rmdir()  # uploads/ itself, when it was the only one
-    except OSError:
-        pass
+    """Forget an upload that could not be read, and remove its file."""
+    upload = _uploads.find_upload(get_store(), path)
+    if upload is not None:
+        _uploads.delete_upload(get_store(), upload.id)
 
 
 @st.cache_data(show_spinner="Reading the table…", max_entries=8)

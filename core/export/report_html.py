@@ -168,6 +168,9 @@ def build_html_report(run_id: str, store: RunStore | None = None, explanations: 
     shown = [(f"<h3>{_m(title)}</h3>" if title else "") + doc.figure(fig)
              for title, fig in _explanations(explanations)]
     doc.add("explanations", "Explanations", "".join(shown))
+    from core.sweeps.report import sweep_block  # issue 18: the sweep this run came from
+
+    doc.add("sweep", "Sweep", sweep_block(run["id"], store))
     doc.add("limitations", "Limitations", _list(limitations(run, report, configs)))
     doc.add("notices", "Notices", _list(report.get("notices") or [], css="notice", render=_m))
     return _page(run, doc)

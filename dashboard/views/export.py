@@ -14,6 +14,7 @@ import streamlit.components.v1 as components
 
 from core.errors import LoupeError
 from core.export import build_html_report, export_model_folder
+from dashboard.components.deploy_panel import deploy_panel
 from dashboard.components.feedback import show_errors
 from dashboard.components.run_picker import pick_run
 from dashboard.resources import get_store
@@ -96,3 +97,5 @@ with right.container(border=True):
             st.caption(_size(len(html.encode("utf-8"))))
             with st.expander("Preview"):
                 components.html(html, height=640, scrolling=True)
+
+deploy_panel(run_id, version, prepared)

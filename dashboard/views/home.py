@@ -7,7 +7,7 @@ import streamlit as st
 from core.output import md, show_path
 from core.tasks import all_tasks
 from dashboard.components.feedback import show_errors
-from dashboard.components.kinds import headline_metric
+from dashboard.components.kinds import best_baseline, headline_metric
 from dashboard.components.runs_table import COLUMN_CONFIG, runs_frame
 from dashboard.resources import get_store, machine
 
@@ -27,7 +27,8 @@ with show_errors("Device"):
         st.success(f"**GPU in use:** {gpus} · precision {info['precision']}", icon=":material/bolt:")
     else:
         st.info(f"**Running on CPU** ({info.get('cores') or '?'} cores) · precision {info['precision']}. "
-                "Small samples train in under a minute; a GPU is used automatically when present.",
+                "Each sample below says how long it trains here; a GPU is used automatically when "
+                "present.",
                 icon=":material/memory:")
 
 st.subheader("Try a sample")
@@ -37,7 +38,8 @@ for col, task in zip(cols, tasks, strict=False):
     with col.container(border=True):
         st.markdown(f"**{task.title}**")
         for sample, description in task.samples().items():
-            st.caption(description)
+            took = task.sample_cpu_time.get(sample)
+            st.caption(f"{description} · {took} on a 2-core CPU" if took else description)
             if st.button(f"Try {sample}", key=f"try_{task.kind}_{sample}", width="stretch",
                          help=f"Open Train with the {sample} sample and good defaults."):
                 st.session_state[TRAIN_REQUEST] = {"task": task.kind, "sample": sample}
@@ -50,7 +52,7 @@ with show_errors("Run history"):
     if recent.empty:
         st.caption("No runs yet — try a sample above, or bring your own data on the **Data** page.")
     else:
-        st.dataframe(runs_frame(recent, headline_metric), hide_index=True, key="home_recent",
+        st.dataframe(runs_frame(recent, headline_metric, best_baseline), hide_index=True, key="home_recent",
                      column_config=COLUMN_CONFIG)
         total = store.count_runs()
         plural = "s" if total != 1 else ""

@@ -17,7 +17,7 @@ from core.output import csv_bytes, md
 from core.store import STATUSES
 from core.tasks import all_tasks
 from dashboard.components.feedback import show_errors
-from dashboard.components.kinds import headline_metric
+from dashboard.components.kinds import best_baseline, headline_metric
 from dashboard.components.run_picker import remember
 from dashboard.components.runs_table import COLUMN_CONFIG, runs_frame
 from dashboard.resources import get_store, run_curves, run_report
@@ -55,7 +55,7 @@ view = repr((filters, order, descending, size, page, tuple(runs["id"])))  # new 
 table_key = "runs_table_" + hashlib.sha1(view.encode()).hexdigest()[:12]
 wanted = set(st.session_state.get(COMPARE, []))  # runs another page asked to compare
 preselect = [i for i, run_id in enumerate(runs["id"]) if run_id in wanted] if len(runs) else []
-event = st.dataframe(runs_frame(runs, headline_metric), hide_index=True, on_select="rerun",
+event = st.dataframe(runs_frame(runs, headline_metric, best_baseline), hide_index=True, on_select="rerun",
                      selection_mode="multi-row", key=table_key, height=min(38 + 35 * max(len(runs), 3), 460),
                      column_config=COLUMN_CONFIG, selection_default={"selection": {"rows": preselect}})
 selected = [runs["id"].iloc[i] for i in event.selection.rows if i < len(runs)][:MAX_COMPARE]
@@ -86,7 +86,12 @@ with tab_curves, show_errors("Curves"):
             cols[i % 2].plotly_chart(plots.curves_figure(curves, name, by="run"), key=f"curve_{name}")
 
 with tab_metrics:
-    table = plots.metrics_table(records)
+    table = plots.metrics_table(records, baseline=best_baseline)
+    if table.get("best baseline") is not None and table["best baseline"].notna().any():
+        st.caption("**model** is each run's headline test metric; **best baseline** the strongest "
+                   "simple model fitted on the same split (mean, ridge, gradient-boosted trees, or "
+                   "the network auto did not keep), so you see at a glance whether the model "
+                   "earns its keep.")
     st.dataframe(table, hide_index=True, key="runs_metrics_table")
     st.download_button("Download metrics (CSV)", csv_bytes(table), "metrics.csv", "text/csv")
 
@@ -114,7 +119,14 @@ with tab_reports, show_errors("Reports"):
                 st.plotly_chart(fig, key=f"report_{run['id']}_{j}")
 
 with tab_manage:
-    target = st.selectbox("Run", selected, format_func=lambda i: f"{labels[i]} · {i}", key="runs_manage_id")
+    # The browser keeps a keyed selectbox's shown label, so a rename would still show the old
+    # name: the key follows the labels, and the chosen run survives in its own session key.
+    last = st.session_state.get("runs_manage_last")
+    names_key = hashlib.sha1(repr(sorted(labels.items())).encode()).hexdigest()[:10]
+    target = st.selectbox("Run", selected, format_func=lambda i: f"{labels[i]} · {i}",
+                          index=selected.index(last) if last in selected else 0,
+                          key=f"runs_manage_id_{names_key}")
+    st.session_state["runs_manage_last"] = target
     run = next(r for r in records if r["id"] == target)
     with st.form(f"edit_{target}"):
         name = st.text_input("Name", run["name"])

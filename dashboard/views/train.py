@@ -9,11 +9,12 @@ session) and several runs can queue.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import asdict
 
 import pandas as pd
 import streamlit as st
 
-from core.config import RunConfig
+from core.config import DataConfig, RunConfig
 from core.datasets.samples import parse_sample, sample_source
 from core.errors import LoupeError
 from core.jobs import start_job
@@ -22,9 +23,11 @@ from core.plots import format_number, summary_metrics
 from core.tasks import all_tasks, get_task
 from dashboard.components.config_form import config_form
 from dashboard.components.feedback import notices, show_errors
-from dashboard.components.progress import run_panel
+from dashboard.components.progress import phase_bar, run_panel
 from dashboard.components.run_picker import remember
-from dashboard.resources import finished_run, get_store
+from dashboard.components.uploads import suffixes
+from dashboard.kinds import view_for
+from dashboard.resources import finished_run, get_store, kept_uploads, run_report
 
 TRAIN_REQUEST = "train_request"  # set by Home ("try a sample") and Data ("use this data")
 DATA_CHOICES = "data_choices"  # kind -> {"data": {...DataConfig fields}, "label": str} from Data
@@ -49,9 +52,14 @@ sources = {sample_source(name): f"Sample · {name} — {desc}" for name, desc in
 if choice:
     shown = mask_message(choice["label"])
     sources[choice["data"]["source"]] = f"Your data · {shown} (columns chosen on Data)"
+uploads = {str(u.path): u for u in kept_uploads(suffixes(view_for(kind).upload_types))}
+for path, up in uploads.items():  # every kept upload, until deleted on Data
+    columns = " (columns chosen on Data)" if kind in up.choices else ""
+    sources.setdefault(path, f"Your upload · {up.label()}{columns}")
 source = st.selectbox("Data", list(sources), format_func=sources.get, key=f"train_source_{kind}",
-                      help="A built-in sample, or the data you prepared on the Data page.")
-if not choice:
+                      help="A built-in sample, or one of your uploads (kept until you delete it "
+                           "on the Data page).")
+if not choice and not uploads:
     st.caption("To train on your own file, upload it on the **Data** page first.")
 
 
@@ -61,7 +69,11 @@ def base_config(source: str) -> RunConfig:
     cfg = task.default_config(sample)
     if choice and choice["data"]["source"] == source:
         return cfg.replace(data=dict(choice["data"]))
-    return cfg if sample else cfg.replace(data={"source": source})
+    if sample:
+        return cfg
+    fresh = asdict(DataConfig(source=source))  # nothing of the default sample's columns
+    chosen = uploads[source].choices.get(kind, {}) if source in uploads else {}
+    return cfg.replace(data={**fresh, **chosen, "source": source})
 
 
 def validate(cfg: RunConfig) -> tuple[str, list[str]]:
@@ -69,8 +81,9 @@ def validate(cfg: RunConfig) -> tuple[str, list[str]]:
     done = st.session_state.setdefault("validated", {})
     key = cfg.to_json()
     if key not in done:
-        with st.spinner("Checking the data…"):
+        with phase_bar("Checking the data…"):
             data = task.load_data(cfg)
+            task.plan(cfg, data)  # settings chosen from the data (e.g. epochs) join the notices
         done[key] = (data.fingerprint, list(data.notices))
     return done[key]
 
@@ -145,6 +158,15 @@ with show_errors("Latest run"):
                 final = summary_metrics(run["metrics"], limit=5)
                 scores = " · ".join(f"{md(k[5:])} {format_number(v)}" for k, v in final.items())
                 st.markdown(f"**Test scores:** {scores}")
+                report = run_report(run["id"]) or {}
+                for key in ("model_choice", "target_transform"):  # which model / scale, and why
+                    why = (report.get(key) or {}).get("why")
+                    if why:
+                        st.info(md(mask_message(str(why))), icon=":material/model_training:")
+                outcome = report.get("start_outcome")  # e.g. fine-tuned vs its linear probe
+                if outcome:
+                    st.info(md(outcome), icon=":material/insights:")
+                notices([n for n in report.get("notices", []) if n != outcome], "Notes on this run")
                 c1, c2, c3 = st.columns(3)
                 if c1.button("Compare on Runs", icon=":material/monitoring:", type="tertiary"):
                     st.session_state["compare_ids"] = [run["id"]]

@@ -46,7 +46,9 @@ def test_a_kind_from_its_own_files_trains_predicts_explains_exports(toy, store, 
     out = tmp_path / "pred.csv"
     assert main(["predict", run_id, "--data", str(tmp_path / "rows.csv"), "--out", str(out)]) == 0
     predictions = pd.read_csv(out)
-    assert list(predictions.columns) == ["prediction", "p_no", "p_yes"] and len(predictions) == 4
+    # the user's columns first, as they were (issue 15: a batch keeps them), then the predictions
+    assert list(predictions.columns) == [*rows.columns, "prediction", "p_no", "p_yes"]
+    assert len(predictions) == 4
     np.testing.assert_allclose(predictions[["p_no", "p_yes"]].sum(axis=1), 1.0, atol=1e-6)
 
     capsys.readouterr()

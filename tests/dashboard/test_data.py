@@ -43,7 +43,7 @@ def test_sample_shows_report_preview_and_target_choice() -> None:
     assert [m.label for m in at.metric][:2] == ["Rows", "Columns"]
     assert any(s.value.startswith("Preview") for s in at.subheader)
     assert at.selectbox(key="data_tabular_target").value == "price"
-    at.button[0].click().run()  # Check data
+    _button(at, "Check data").click().run()
     no_exception(at)
     assert at.success and "Ready" in at.success[0].value
 
@@ -72,7 +72,7 @@ def test_bad_target_from_core_is_an_error() -> None:
     frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [2.0, 4.0, 6.0]})  # too few rows to split
     at = open_page("data")
     _upload(at, "tiny.csv", _csv(frame))
-    at.button[0].click().run()  # Check data
+    _button(at, "Check data").click().run()
     no_exception(at)
     assert at.error and "at least 20" in at.error[0].value
 
@@ -106,7 +106,7 @@ def test_train_on_this_data_hands_the_columns_to_train() -> None:
     at = open_page("data")
     _upload(at, "mine.csv", _csv(frame))
     at.selectbox(key="data_tabular_target").set_value("target")
-    at.button[1].click().run()  # Train on this data
+    _button(at, "Train on this data").click().run()
     no_exception(at)
     assert at.title[0].value == "Train"
     source = at.selectbox(key="train_source_tabular").value

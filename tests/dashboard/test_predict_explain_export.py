@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -46,6 +47,7 @@ def test_batch_prediction_is_masked_and_downloadable(trained: str) -> None:
     no_exception(at)
     result = at.dataframe[0].value
     assert len(result) == 30 and "prediction" in result.columns
+    assert result.columns[0] == "prediction"  # first: a wide table never hides it (issue 15)
     assert not result["email"].astype(str).str.contains("@clinic.org").any()
     assert at.get("download_button"), "offers the results for download"
 
@@ -96,3 +98,35 @@ def test_explain_a_badly_predicted_validation_row(trained: str) -> None:
     assert at.get("plotly_chart")
     row = int(labels[0].split()[2].rstrip(":"))
     assert 0 <= row < len(raw_split(RunStore(), trained, "val"))
+
+
+def test_cli_batch_keeps_the_target_column(trained: str, tmp_path) -> None:
+    """A labelled table predicted from the CLI keeps the user's columns, the target included
+    (issue 15, item 3), like the Predict page's batch."""
+    from core.cli import main
+    from core.datasets.samples import load_tabular_sample
+
+    frame = load_tabular_sample("sample:diabetes")[0].head(12)
+    frame.to_csv(tmp_path / "labelled.csv", index=False)
+    assert main(["predict", trained, "--data", str(tmp_path / "labelled.csv"),
+                 "--out", str(tmp_path / "out.csv")]) == 0
+    out = pd.read_csv(tmp_path / "out.csv")
+    assert list(out.columns) == [*frame.columns, "prediction"]
+    assert np.allclose(out["progression"], frame["progression"])
+
+
+def test_a_labelled_table_shows_rmse_and_residuals(trained: str) -> None:
+    """Issue 19 item 4: a table with the target column is scored (RMSE, MAE, R², two plots)."""
+    from core.datasets.samples import load_tabular_sample
+
+    frame = load_tabular_sample("sample:diabetes")[0].head(30)
+    at = open_page("predict")
+    at.file_uploader(key="predict_file_tabular").set_value(("scored.csv", frame.to_csv(index=False).encode(),
+                                                             "text/csv"))
+    at.run()
+    no_exception(at)
+    assert {m.label for m in at.metric} == {"RMSE", "MAE", "R²"}
+    charts = " ".join(c.proto.spec for c in at.get("plotly_chart"))
+    assert "Predicted vs true (this file)" in charts and "Residuals (this file)" in charts
+    assert "RMSE by slice (worst on top)" in charts  # 30 rows: sex and the numeric quarters
+    assert any(m.value.startswith("**Where it does worst.**") for m in at.markdown)

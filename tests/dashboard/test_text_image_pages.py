@@ -109,20 +109,25 @@ def test_explain_a_text(runs: tuple[str, str], method: str) -> None:
     at = _page_for("explain", text)
     at.radio(key="explain_method_text").set_value(method).run()
     at.text_area(key=f"explain_{text}_text").set_value("terrible, broke after a day")
-    _click(at, "Use this input")
-    _click(at, "Explain")
+    assert [b.label for b in at.button] == ["Explain"]  # one button before any input: the form's
+    _click(at, "Explain")  # one click explains (it used to be "Use this input", then "Explain")
     _clean(at)
     assert at.get("plotly_chart"), "no chart"
     assert any("Computed in" in c.value for c in at.caption)
+    if method == "attention":  # the Layer slider and the per-head chart count layers alike
+        slider = at.slider(key=next(s.key for s in at.slider if s.label == "Layer"))
+        assert slider.value == slider.max == 2
+        titles = [c.proto.spec for c in at.get("plotly_chart")]
+        assert any('"Layer 2 of 2' in t for t in titles), "per-head chart numbered differently"
 
 
 def test_explain_an_image(runs: tuple[str, str]) -> None:
     _, image = runs
     at = _page_for("explain", image)
     at.file_uploader(key=f"explain_{image}_image").set_value(("red.png", _png(), "image/png")).run()
-    _click(at, "Explain")
-    _clean(at)
+    _clean(at)  # the upload alone explains: no second click
     assert at.get("plotly_chart"), "no chart"
+    assert not [b for b in at.button if b.label.startswith("Explain")]
 
 
 @pytest.mark.parametrize("kind", ["text", "image"])
@@ -132,3 +137,91 @@ def test_export_offers_the_model_zip(runs: tuple[str, str], kind: str) -> None:
     _click(at, "Prepare model zip")
     _clean(at)
     assert at.get("download_button")
+
+
+# --- a labelled batch keeps the user's columns (issue 15, item 3) ------------------------------
+MOVIE_REVIEWS = pd.DataFrame({
+    "review": ["A tender, beautifully acted film that stayed with me for days.",
+               "Two hours of my life I will never get back; the plot makes no sense.",
+               "The soundtrack alone is worth the ticket, and the ending is perfect.",
+               "Wooden dialogue, lazy jokes and a villain with no motive at all.",
+               ""],
+    "sentiment": ["positive", "negative", "positive", "negative", "negative"],
+    "year": [2019, 2021, 2018, 2020, 2022],
+})
+PHOTOS = Path(__file__).resolve().parents[3] / "shared" / "data" / "cats-dogs-photos"
+
+
+def _class_tree(root: Path) -> Path:
+    """A class-folder tree of photos: real cats and dogs when the shared set is here, else PNGs."""
+    for label in ("cats", "dogs"):
+        (root / label).mkdir(parents=True)
+        if PHOTOS.is_dir():
+            for photo in sorted((PHOTOS / label).glob("*.jpg"))[:2]:
+                (root / label / photo.name).write_bytes(photo.read_bytes())
+        else:
+            for i in range(2):
+                (root / label / f"{label}.{i}.png").write_bytes(_png())
+    return root
+
+
+def test_text_batch_keeps_the_label_column_and_the_text_column_name(runs: tuple[str, str]) -> None:
+    text, _ = runs
+    at = _page_for("predict", text)
+    at.file_uploader(key="predict_file_text").set_value(
+        ("reviews.csv", MOVIE_REVIEWS.to_csv(index=False).encode(), "text/csv")).run()
+    no_exception(at)
+    result = at.dataframe[0].value
+    user = [c for c in result.columns if c in MOVIE_REVIEWS.columns]
+    assert user == ["review", "sentiment", "year"] and "text" not in result  # names and order kept
+    assert result.columns[0] == "prediction"  # the preview shows the model's columns first
+    assert list(result["sentiment"]) == list(MOVIE_REVIEWS["sentiment"])
+    assert result["prediction"].notna().sum() == 4  # the empty review gets no prediction, and a note
+    assert any("1 of 5 rows have no text" in w.value for w in at.warning)
+
+
+def test_image_batch_names_images_by_their_place_in_the_tree(runs: tuple[str, str], tmp_path: Path) -> None:
+    import shutil
+
+    _, image = runs
+    archive = shutil.make_archive(str(tmp_path / "pets"), "zip", _class_tree(tmp_path / "pets"))
+    at = _page_for("predict", image)
+    at.file_uploader(key="predict_file_image").set_value(
+        ("pets.zip", Path(archive).read_bytes(), "application/zip")).run()
+    no_exception(at)
+    names = list(at.dataframe[0].value["image"])
+    assert len(names) == 4 and {n.split("/")[0] for n in names} == {"cats", "dogs"}
+
+
+def test_cli_predict_keeps_columns_and_relative_paths(runs: tuple[str, str], tmp_path: Path) -> None:
+    from core.cli import main
+
+    text, image = runs
+    reviews = tmp_path / "reviews.csv"
+    MOVIE_REVIEWS.to_csv(reviews, index=False)
+    assert main(["predict", text, "--data", str(reviews), "--out", str(tmp_path / "t.csv")]) == 0
+    out = pd.read_csv(tmp_path / "t.csv")
+    assert list(out.columns[:4]) == ["review", "sentiment", "year", "prediction"]
+    assert main(["predict", image, "--data", str(_class_tree(tmp_path / "tree")),
+                 "--out", str(tmp_path / "i.csv")]) == 0
+    images = pd.read_csv(tmp_path / "i.csv")["image"]
+    assert images.str.match(r"^(cats|dogs)/[^/]+\.(jpg|png)$").all()
+
+
+def test_a_labelled_text_batch_shows_how_the_model_did(runs: tuple[str, str]) -> None:
+    """Issue 19 item 4: a file with the labels gets accuracy, macro-F1 and a confusion matrix."""
+    text, _ = runs
+    frame = pd.DataFrame({"text": ["great product, works perfectly", "terrible, broke after a day",
+                                   "love it, write to jane.doe@example.com", "awful quality"],
+                          "label": ["pos", "neg", "pos", "neg"]})
+    at = _page_for("predict", text)
+    at.file_uploader(key="predict_file_text").set_value(
+        ("labelled.csv", frame.to_csv(index=False).encode(), "text/csv")).run()
+    no_exception(at)
+    assert [s.value for s in at.subheader] == ["How the model did on this file"]
+    metrics = {m.label: m.value for m in at.metric}
+    assert set(metrics) == {"Accuracy", "Macro-F1"} and 0 <= float(metrics["Accuracy"]) <= 1
+    assert any("Scored against column 'label' on 4 rows" in c.value for c in at.caption)
+    charts = [c.proto.spec for c in at.get("plotly_chart")]
+    assert any("Confusion matrix of this file" in spec for spec in charts)
+    assert "jane.doe@example.com" not in str(at.dataframe[0].value.to_dict())

@@ -116,7 +116,8 @@ def test_pickle_file_as_the_model(kind: str, tmp_path: Path, marker: Path, loupe
 def tabular_run(store) -> str:
     from core.tasks import get_task
 
-    cfg = get_task("tabular").default_config("diabetes").replace(train={"epochs": 1, "max_steps": 1})
+    cfg = get_task("tabular").default_config("diabetes").replace(
+        model={"name": "mlp"}, train={"epochs": 1, "max_steps": 1})  # the safetensors path
     return train(cfg, store).run_id
 
 
