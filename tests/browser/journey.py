@@ -119,9 +119,7 @@ def explain_page(page: Any, url: str, out: Path | None) -> bool:
         assert_no_exception(page)
         screenshot(page, out, "explain")
         return False
-    _click(page, "Use this input")
-    wait_idle(page)
-    _click(page, "Explain")
+    _click(page, "Explain")  # one click: the row form's own button explains
     page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=120_000)
     wait_idle(page, 120)
     assert_no_exception(page)
