@@ -15,6 +15,8 @@ import pandas as pd
 from core.datasets.tables import numeric_or_none
 from core.errors import LoupeError
 
+SKEW_LIMIT = 1.0  # |skewness| above which a positive target is also tried on a log scale
+
 MAX_CATEGORIES = 50
 
 
@@ -28,8 +30,10 @@ class Preprocessor:
     stds: dict[str, float] = field(default_factory=dict)
     categories: dict[str, list[str]] = field(default_factory=dict)
     fills: dict[str, str] = field(default_factory=dict)
-    target_mean: float = 0.0
+    target_mean: float = 0.0  # of the scale the network fits (log(1 + y) when target_transform says)
     target_std: float = 1.0
+    target_transform: str = "none"  # "log1p": a skewed positive target fitted on its log scale
+    raw_target_mean: float | None = None  # training mean in target units (the mean baseline)
 
     # --- fitting --------------------------------------------------------------------------
     @classmethod
@@ -52,11 +56,17 @@ class Preprocessor:
             prep.fills[col] = str(mode.iloc[0]) if len(mode) else "missing"
             counts = values.fillna(prep.fills[col]).value_counts()
             prep.categories[col] = sorted(str(c) for c in counts.index[:MAX_CATEGORIES])
-        y = train[target].astype(float)
-        prep.target_mean = float(y.mean())
-        std = float(y.std(ddof=0))
-        prep.target_std = std if std > 1e-12 else 1.0
+        prep.raw_target_mean = float(train[target].astype(float).mean())
+        prep.set_target_transform("none", train[target].to_numpy(dtype=float))
         return prep
+
+    def set_target_transform(self, transform: str, y_train: np.ndarray) -> None:
+        """Fit the target's standardisation on the raw or the log scale."""
+        self.target_transform = transform
+        y = np.log1p(y_train) if transform == "log1p" else np.asarray(y_train, dtype=float)
+        self.target_mean = float(y.mean())
+        std = float(y.std(ddof=0))
+        self.target_std = std if std > 1e-12 else 1.0
 
     # --- applying -------------------------------------------------------------------------
     @property
@@ -110,10 +120,13 @@ class Preprocessor:
         return np.concatenate(parts, axis=1).astype(np.float32)
 
     def scale_target(self, y: np.ndarray) -> np.ndarray:
+        y = np.log1p(y) if self.target_transform == "log1p" else y
         return ((y - self.target_mean) / self.target_std).astype(np.float32)
 
     def unscale_target(self, y: np.ndarray) -> np.ndarray:
-        return y * self.target_std + self.target_mean
+        """Back to target units (float64 when the log scale is undone)."""
+        y = y * self.target_std + self.target_mean
+        return np.expm1(np.asarray(y, dtype=np.float64)) if self.target_transform == "log1p" else y
 
     # --- JSON -----------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -122,6 +135,41 @@ class Preprocessor:
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Preprocessor:
         return cls(**raw)
+
+
+def skewed_positive(y: np.ndarray) -> bool:
+    """A target worth trying on a log scale: all positive and clearly right-skewed."""
+    y = np.asarray(y, dtype=np.float64)
+    return bool(len(y) > 2 and y.min() > 0 and pd.Series(y).skew() > SKEW_LIMIT)
+
+
+def choose_target_scale(prep: Preprocessor, train: pd.DataFrame, val: pd.DataFrame) -> dict[str, float]:
+    """For a skewed positive target, pick the network's scale on validation: a ridge regression
+    on the encoded columns is fitted on the raw and on the log scale, and the one with the lower
+    validation RMSE in target units is kept (``prep`` is set to it). Returns the two RMSEs, or
+    {} when the target is not skewed (raw scale, nothing tried)."""
+    from sklearn.linear_model import Ridge
+
+    y = {"train": train[prep.target].to_numpy(dtype=float), "val": val[prep.target].to_numpy(dtype=float)}
+    if not skewed_positive(y["train"]) or len(y["val"]) == 0 or y["val"].min() <= -1:
+        return {}
+    x = {"train": prep.transform(train), "val": prep.transform(val)}
+    trial = {}
+    for transform in ("none", "log1p"):
+        prep.set_target_transform(transform, y["train"])
+        ridge = Ridge(alpha=1.0).fit(x["train"], prep.scale_target(y["train"]))
+        pred = prep.unscale_target(ridge.predict(x["val"]))
+        trial[transform] = float(np.sqrt(np.mean((pred - y["val"]) ** 2)))
+    prep.set_target_transform(min(trial, key=trial.__getitem__), y["train"])
+    return trial
+
+
+def target_scale_notice(target: str, used: str, trial: dict[str, float]) -> str:
+    """What ``choose_target_scale`` decided, in words (Train page, CLI, report)."""
+    return (f"'{target}' is positive and skewed, so a ridge fit was tried on log(1 + {target}) and on "
+            f"the raw values: validation RMSE {trial['log1p']:,.4g} against {trial['none']:,.4g} "
+            f"(in {target}'s units), so the network fits the {'log' if used == 'log1p' else 'raw'} "
+            "scale. Metrics and plots stay in the original units.")
 
 
 def unreadable_mask(values: pd.Series) -> np.ndarray:

@@ -26,12 +26,13 @@ import pandas as pd
 import torch
 from torch import nn
 
+from core.datasets.tabular_prep import skewed_positive
+
 BOOSTER_FILE = "booster.txt"  # LightGBM text model (contract with the ONNX export)
 TREE_COLUMNS_FILE = "tree_columns.json"  # the column preprocessing the booster needs
 MAX_TREE_CATEGORIES = 1000  # rarer categories beyond this count are read as missing
 MAX_ROUNDS = 2000
 EARLY_STOP = 50
-SKEW_LIMIT = 1.0  # |skewness| above which a positive target is also tried on a log scale
 
 
 @dataclass
@@ -94,11 +95,6 @@ class TreeColumns:
     def from_dict(cls, raw: dict[str, Any]) -> TreeColumns:
         return cls(**raw)
 
-
-def skewed_positive(y: np.ndarray) -> bool:
-    """A target worth trying on a log scale: all positive and clearly right-skewed."""
-    y = np.asarray(y, dtype=np.float64)
-    return bool(len(y) > 2 and y.min() > 0 and pd.Series(y).skew() > SKEW_LIMIT)
 
 
 def _params(n_train: int, seed: int, device: str) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from core.datasets.samples import TABULAR_SAMPLES, load_tabular_sample, parse_sa
 from core.datasets.tables import Table, fingerprint_frame, numeric_or_none, read_table, sample_rows
 from core.datasets.tabular_prep import (
     Preprocessor,
+    choose_target_scale,
     mostly_numbers,
     split_columns,
     unreadable_mask,
@@ -162,6 +163,7 @@ class TabularTask(Task):
                              "add numeric or categorical columns to predict from.")
         idx = split_indices(len(frame), cfg.data.val_fraction, cfg.data.test_fraction, cfg.data.seed)
         prep = Preprocessor.fit(frame.iloc[idx["train"]], target, numeric, categorical)
+        scale_trial = choose_target_scale(prep, frame.iloc[idx["train"]], frame.iloc[idx["val"]])
         trees = TreeColumns.fit(frame.iloc[idx["train"]], target, numeric, categorical)
         splits = {}
         for split, rows in idx.items():
@@ -173,7 +175,7 @@ class TabularTask(Task):
                 "feature_names": prep.feature_names,
                 "feature_sources": prep.feature_sources, "rows": len(frame),
                 "split_rows": {k: len(v) for k, v in idx.items()},
-                "unusable_columns": len(ignored),
+                "unusable_columns": len(ignored), "target_scale_trial": scale_trial,
                 "unreadable_values": {c: int(bad.sum()) for c, bad in unreadable.items()}}
         raw = {k: frame.iloc[v].reset_index(drop=True) for k, v in idx.items()}
         return PreparedData(splits["train"], splits["val"], splits["test"], meta,
@@ -184,8 +186,7 @@ class TabularTask(Task):
         prep = Preprocessor.from_dict(data.meta["preprocessing"])
         columns = TreeColumns.from_dict(data.meta["tree_columns"])
         fit = fit_tree_model(columns, data.raw, cfg.train.seed, gpu_device(cfg.train.device))
-        return TabularModel(None, TreeModel(fit.booster, fit.columns), prep.target_mean,
-                            prep.target_std, fit)
+        return TabularModel(None, TreeModel(fit.booster, fit.columns), prep, fit)
 
     def fit_directly(self, cfg: RunConfig, data: PreparedData) -> DirectFit | None:
         """``trees``: one LightGBM fit with early stopping on validation (no epoch loop)."""
@@ -206,7 +207,7 @@ class TabularTask(Task):
             model = self._tree_fit(cfg, data)
             model.mlp, model.use_tree = mlp, False
             return model
-        return TabularModel(mlp, None, prep.target_mean, prep.target_std)
+        return TabularModel(mlp, None, prep)
 
     def forward(self, model: nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         pred = model(batch["features"], batch["tree_features"]).float()

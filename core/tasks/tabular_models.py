@@ -21,6 +21,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from core.datasets.tabular_prep import Preprocessor
 from core.errors import LoupeError
 from core.models.mlp import MLP
 from core.models.trees import TreeColumns, TreeFit, TreeModel, fit_trees
@@ -48,18 +49,17 @@ class TabularModel(nn.Module):
     """The network, the trees, or both (auto). ``forward`` returns predictions on the scaled
     target (what the loop's loss and ``Task.metrics`` expect) from whichever model predicts."""
 
-    def __init__(self, mlp: MLP | None, tree: TreeModel | None, target_mean: float,
-                 target_std: float, fit: TreeFit | None = None) -> None:
+    def __init__(self, mlp: MLP | None, tree: TreeModel | None, prep: Preprocessor,
+                 fit: TreeFit | None = None) -> None:
         super().__init__()
-        self.mlp, self.tree, self.fit = mlp, tree, fit
-        self.target_mean, self.target_std = target_mean, target_std
+        self.mlp, self.tree, self.fit, self.prep = mlp, tree, fit, prep
         self.use_tree = mlp is None
         self.choice: dict[str, Any] = {}
 
     def forward(self, features: torch.Tensor, tree_features: torch.Tensor) -> torch.Tensor:
         if self.use_tree:
-            pred = self.tree(tree_features).to(features.device)
-            return (pred - self.target_mean) / self.target_std
+            pred = self.tree(tree_features).cpu().numpy()  # target units
+            return torch.from_numpy(self.prep.scale_target(pred)).to(features.device)
         return self.mlp(features)
 
     def mlp_val_rmse(self, val: Any) -> float:
@@ -71,7 +71,7 @@ class TabularModel(nn.Module):
         with torch.no_grad():
             pred = self.mlp(features.to(device)).float().cpu().numpy()
         self.mlp.train(was_training)
-        diff = (pred - labels.numpy()) * self.target_std
+        diff = self.prep.unscale_target(pred) - self.prep.unscale_target(labels.numpy())
         return float(np.sqrt(np.mean(diff ** 2)))
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from core.datasets.tabular_prep import Preprocessor
+from core.datasets.tabular_prep import Preprocessor, target_scale_notice
 from core.evaluate import downsample_indices, regression_metrics
 from core.models.trees import TreeColumns, TreeModel, fit_trees
 from core.tasks.base import PreparedData
@@ -43,7 +43,12 @@ def _baseline_predictions(model: Any, data: PreparedData, prep: Preprocessor,
             preds["mlp"] = {s: prep.unscale_target(mlp(getattr(data, s).tensors[0]).numpy())
                             for s in SPLITS}
     preds["linear"] = {s: prep.unscale_target(linear.predict(x[s])) for s in SPLITS}
-    preds["mean"] = {s: np.full(len(targets[s]), prep.target_mean) for s in SPLITS}
+    raw_mean = prep.raw_target_mean if prep.raw_target_mean is not None else prep.target_mean
+    preds["mean"] = {s: np.full(len(targets[s]), raw_mean) for s in SPLITS}
+    if data.meta.get("target_scale_trial") and model.mlp is not None:
+        extra["network_target_transform"] = {
+            "used": prep.target_transform, "val_rmse": data.meta["target_scale_trial"],
+            "why": target_scale_notice(prep.target, prep.target_transform, data.meta["target_scale_trial"])}
     if fit is not None and fit.transform_trial:
         used = fit.columns.target_transform
         extra["target_transform"] = {

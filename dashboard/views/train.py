@@ -159,7 +159,7 @@ with show_errors("Latest run"):
                 scores = " · ".join(f"{md(k[5:])} {format_number(v)}" for k, v in final.items())
                 st.markdown(f"**Test scores:** {scores}")
                 report = run_report(run["id"]) or {}
-                for key in ("model_choice", "target_transform"):  # which model / scale, and why
+                for key in ("model_choice", "target_transform", "network_target_transform"):  # and why
                     why = (report.get(key) or {}).get("why")
                     if why:
                         st.info(md(mask_message(str(why))), icon=":material/model_training:")

@@ -217,6 +217,32 @@ def test_tree_onnx_undoes_a_log_target(runs, tmp_path: Path) -> None:  # noqa: A
     np.testing.assert_allclose(got, want, rtol=0, atol=TREE_TOLERANCE * read_preprocessor(folder).target_std)
 
 
+
+def test_network_onnx_undoes_a_log_target(runs, tmp_path: Path) -> None:  # noqa: ANN001
+    """A network fitted on a log-scale target: the ONNX model returns the scaled log value and the
+    predictor undoes both (standardisation, then expm1), as for the torch model."""
+    import shutil
+
+    import numpy as np
+
+    from core.deploy.compress import write_onnx
+    from core.tasks import get_task
+
+    store, ids = runs
+    folder = tmp_path / "log_mlp"
+    shutil.copytree(store.artifact_path(ids["tabular"], "model"), folder)
+    prep = json.loads((folder / "preprocessing.json").read_text())
+    prep.update(target_transform="log1p", target_mean=11.0, target_std=0.5)
+    (folder / "preprocessing.json").write_text(json.dumps(prep))
+    original = get_task("tabular").load_predictor(folder, "cpu")
+    written = write_onnx("tabular", original, tmp_path / "onnx", formats=["onnx"])
+    rows = get_task("tabular").load_data(store.config(ids["tabular"])).raw["test"]
+    want = original.predict(rows)["prediction"].to_numpy()
+    got = onnx_predictor("tabular", folder, written["onnx"]).predict(rows)["prediction"].to_numpy()
+    assert want.min() > 1000  # expm1 of about 11 ± a few halves: prices, not log prices
+    np.testing.assert_allclose(got, want, rtol=1e-4)
+
+
 # --- the endpoint, in process ---------------------------------------------------------------
 @pytest.fixture(scope="module")
 def text_client(runs):  # noqa: ANN001, ANN201

@@ -168,3 +168,39 @@ def test_unknown_model_name_is_a_clear_error(tmp_path: Path, store: RunStore) ->
     with pytest.raises(LoupeError, match="auto, trees, mlp"):
         train(config(tmp_path, frame_with_gaps(60), "forest"), store)
     assert store.list_runs().empty
+
+
+def test_network_fits_a_skewed_target_on_the_scale_that_wins_on_validation(
+        tmp_path: Path, store: RunStore) -> None:
+    """The network path too (issue 16 item 4): a ridge fit on both scales picks the network's
+    target scale on validation; metrics, predictions and the mean baseline are in target units."""
+    frame = frame_with_gaps(400, seed=1, skewed=True)
+    cfg = config(tmp_path, frame, "mlp")
+    result = train(cfg, store)
+    report = json.loads((store.run_dir(result.run_id) / "report.json").read_text())
+    chosen = report["network_target_transform"]
+    assert chosen["used"] == min(chosen["val_rmse"], key=chosen["val_rmse"].get) == "log1p"
+    assert "log(1 + y)" in chosen["why"]
+    prep = json.loads((result.artifact_dir / "preprocessing.json").read_text())
+    assert prep["target_transform"] == "log1p"
+    test = TASK.load_data(cfg).raw["test"]
+    pred = load_predictor(result.run_id, store).predict(test)["prediction"].to_numpy()
+    assert (pred > 0).all()
+    rmse = float(np.sqrt(np.mean((pred - test["y"].to_numpy()) ** 2)))
+    assert result.metrics["test_rmse"] == pytest.approx(rmse, rel=1e-4)
+    train_mean = TASK.load_data(cfg).raw["train"]["y"].mean()
+    mean_rmse = float(np.sqrt(np.mean((train_mean - test["y"].to_numpy()) ** 2)))
+    assert result.metrics["test_rmse_mean"] == pytest.approx(mean_rmse, rel=1e-6)
+
+
+def test_unskewed_target_stays_on_the_raw_scale() -> None:
+    from core.datasets.tabular_prep import Preprocessor, choose_target_scale
+
+    frame = frame_with_gaps(300)
+    prep = Preprocessor.fit(frame[:200], "y", ["x", "z"], ["color"])
+    assert choose_target_scale(prep, frame[:200], frame[200:]) == {}
+    assert prep.target_transform == "none"
+    y = frame["y"].to_numpy()
+    np.testing.assert_allclose(prep.unscale_target(prep.scale_target(y)), y, atol=1e-5)
+    prep.set_target_transform("log1p", np.abs(y))
+    np.testing.assert_allclose(prep.unscale_target(prep.scale_target(np.abs(y))), np.abs(y), rtol=1e-5)
