@@ -34,6 +34,7 @@ class Preprocessor:
     target_std: float = 1.0
     target_transform: str = "none"  # "log1p": a skewed positive target fitted on its log scale
     raw_target_mean: float | None = None  # training mean in target units (the mean baseline)
+    log_target_range: tuple[float, float] | None = None  # log scale: where predictions are clipped
 
     # --- fitting --------------------------------------------------------------------------
     @classmethod
@@ -64,6 +65,11 @@ class Preprocessor:
         """Fit the target's standardisation on the raw or the log scale."""
         self.target_transform = transform
         y = np.log1p(y_train) if transform == "log1p" else np.asarray(y_train, dtype=float)
+        self.log_target_range = None
+        if transform == "log1p":  # exp() turns a network's extrapolation into a blow-up: clip it to
+            low, high = float(y.min()), float(y.max())  # the training range plus 10% each side
+            margin = 0.1 * (high - low)
+            self.log_target_range = (low - margin, high + margin)
         self.target_mean = float(y.mean())
         std = float(y.std(ddof=0))
         self.target_std = std if std > 1e-12 else 1.0
@@ -124,9 +130,13 @@ class Preprocessor:
         return ((y - self.target_mean) / self.target_std).astype(np.float32)
 
     def unscale_target(self, y: np.ndarray) -> np.ndarray:
-        """Back to target units (float64 when the log scale is undone)."""
+        """Back to target units (float64 when the log scale is undone; there, values are clipped to
+        the training range widened by 10% of it on each side, so extrapolation cannot explode)."""
         y = y * self.target_std + self.target_mean
-        return np.expm1(np.asarray(y, dtype=np.float64)) if self.target_transform == "log1p" else y
+        if self.target_transform != "log1p":
+            return y
+        low, high = self.log_target_range or (-np.inf, np.inf)
+        return np.expm1(np.clip(np.asarray(y, dtype=np.float64), low, high))
 
     # --- JSON -----------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

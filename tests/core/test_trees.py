@@ -204,3 +204,8 @@ def test_unskewed_target_stays_on_the_raw_scale() -> None:
     np.testing.assert_allclose(prep.unscale_target(prep.scale_target(y)), y, atol=1e-5)
     prep.set_target_transform("log1p", np.abs(y))
     np.testing.assert_allclose(prep.unscale_target(prep.scale_target(np.abs(y))), np.abs(y), rtol=1e-5)
+    far = prep.unscale_target(np.array([-1e3, 1e3]))  # a network extrapolating on the log scale
+    low, high = np.log1p(np.abs(y).min()), np.log1p(np.abs(y).max())
+    np.testing.assert_allclose(far, np.expm1([low - 0.1 * (high - low), high + 0.1 * (high - low)]))
+    again = Preprocessor.from_dict(json.loads(json.dumps(prep.to_dict())))  # as saved and read
+    np.testing.assert_allclose(again.unscale_target(np.array([1e3])), far[1:])
