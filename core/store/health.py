@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -46,6 +47,11 @@ def is_lock_error(exc: Exception) -> bool:
         return False
     text = str(exc).lower()
     return bool(re.search(r"\block\b", text)) or "conflicting" in text or "being used by another" in text
+
+
+def pid_or_none(pid: Any) -> int | None:
+    """A pid read back through pandas: NULL arrives as None or NaN."""
+    return None if pid is None or pid != pid else int(pid)
 
 
 def pid_alive(pid: int) -> bool:

@@ -32,7 +32,13 @@ from core.config import RunConfig
 from core.errors import LoupeError
 from core.paths import loupe_home
 from core.store.guards import ACTIVE, check_deletable
-from core.store.health import damaged_error, is_lock_error, looks_damaged, pid_alive
+from core.store.health import (
+    damaged_error,
+    is_lock_error,
+    looks_damaged,
+    pid_alive,
+    pid_or_none,
+)
 from core.store.ids import check_run_id, resolve_run_id
 from core.store.metrics import MetricSeries
 from core.store.schema import migrate
@@ -237,11 +243,21 @@ class RunStore(MetricSeries):
             else:
                 beat = row.heartbeat_at
                 gone = beat is not None and (_now() - beat).total_seconds() > stale_after
-            if gone:
+            if gone and self.mark_interrupted(row.id, row.pid):
                 dead.append(row.id)
-        for run_id in dead:
-            self.set_status(run_id, "interrupted", error="The training process stopped unexpectedly.")
         return dead
+
+    def mark_interrupted(self, run_id: str, seen_pid: Any) -> bool:
+        """Compare-and-set: only a run still 'running' under the process we saw dead turns
+        interrupted; one that finished meanwhile (its process exits right after) keeps its status."""
+        error = "The training process stopped unexpectedly."
+        with self.connect() as con:
+            changed = con.execute(
+                "UPDATE runs SET status='interrupted', finished_at=?, error=coalesce(?, error) "
+                "WHERE id=? AND status='running' AND pid IS NOT DISTINCT FROM ? RETURNING id",
+                [_now(), error, run_id, pid_or_none(seen_pid)],
+            ).fetchall()
+        return bool(changed)
 
     # --- queries --------------------------------------------------------------------------
     def resolve_id(self, ref: str) -> str:

@@ -23,7 +23,7 @@ from core.config import RunConfig
 from core.errors import LoupeError
 from core.store import RunStore
 from core.store.guards import ACTIVE
-from core.store.health import pid_alive
+from core.store.health import pid_alive, pid_or_none
 
 SWEEP_STATUSES = ("queued", "running", "completed", "cancelled", "failed", "interrupted")
 COLUMNS = ("id, task, name, status, created_at, started_at, finished_at, config_json, space_json,"
@@ -171,12 +171,23 @@ class SweepRecords:
         dead = []
         for sweep_id in self.store._frame("SELECT id FROM sweeps WHERE status='running'")["id"]:
             row = self.get(sweep_id)
-            if not self.driver_alive(row):
-                self.update(sweep_id, status="interrupted",
-                            error="The sweep process stopped unexpectedly; `loupe sweep resume` "
-                                  "continues it.")
+            if row["status"] == "running" and not self.driver_alive(row) \
+                    and self.mark_interrupted(sweep_id, row.get("pid")):
                 dead.append(sweep_id)
         return dead
+
+    def mark_interrupted(self, sweep_id: str, seen_pid: Any) -> bool:
+        """Compare-and-set: a driver finishes by writing its status and exiting, so a sweep seen
+        'running' under a dead pid may have completed since; only one still running turns
+        interrupted (this once overwrote a completed sweep)."""
+        with self.store.connect() as con:
+            changed = con.execute(
+                "UPDATE sweeps SET status='interrupted', error=? WHERE id=? AND status='running' "
+                "AND pid IS NOT DISTINCT FROM ? RETURNING id",
+                ["The sweep process stopped unexpectedly; `loupe sweep resume` continues it.",
+                 sweep_id, pid_or_none(seen_pid)],
+            ).fetchall()
+        return bool(changed)
 
     def delete(self, ref: str, keep_runs: bool) -> list[str]:
         """Remove the sweep, its study file and, unless ``keep_runs``, its trial runs. Refused

@@ -25,6 +25,11 @@ from tests.browser.harness import (
 FINISH_TIMEOUT_S = 600
 
 
+def sweep_logs(home: Path) -> str:
+    return "\n".join(log.read_text(errors="replace")[-3000:]
+                     for log in sorted(home.glob("sweeps/*/sweep.log")))
+
+
 def sweep_journey(home: Path, out: Path | None, port: int | None = None) -> str:
     """Returns the final status text of the sweep."""
     with serve(home, port=port) as url, browser() as page:
@@ -45,7 +50,9 @@ def sweep_journey(home: Path, out: Path | None, port: int | None = None) -> str:
             assert_no_exception(page)
             if page.get_by_text("status completed", exact=False).count():
                 break
-            assert not page.get_by_text("status failed", exact=False).count(), "the sweep failed"
+            for end in ("failed", "interrupted", "cancelled"):  # fail now, not after the timeout
+                assert not page.get_by_text(f"status {end}", exact=False).count(), \
+                    f"the sweep ended {end}:\n{sweep_logs(home)}"
             page.wait_for_timeout(1000)
         page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=60_000)
         page.wait_for_timeout(1500)
@@ -60,7 +67,7 @@ def test_start_a_sweep_in_the_browser_and_see_it_finish(tmp_path: Path) -> None:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (make browser-deps installs it)")
     status = sweep_journey(tmp_path / "home", tmp_path / "shots")
-    assert "completed" in status
+    assert "completed" in status, sweep_logs(tmp_path / "home")
     assert (tmp_path / "shots" / "sweeps.png").stat().st_size > 10_000
 
 

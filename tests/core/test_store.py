@@ -75,6 +75,23 @@ def test_recover_marks_dead_running_runs_interrupted(store: RunStore) -> None:
     assert store.get_run(run)["status"] == "interrupted"
 
 
+def test_a_run_that_finished_after_it_was_seen_running_keeps_its_status(store: RunStore) -> None:
+    """The check-then-write race: recovery saw the run 'running' under a pid that then exited
+    because the run completed; the late write must not turn 'completed' into 'interrupted'."""
+    run = store.create_run(RunConfig(task="tabular"))
+    store.start_run(run, "cpu", "fp32")
+    dead_pid = 2**22 + 12345
+    with store.connect() as con:
+        con.execute("UPDATE runs SET pid=? WHERE id=?", [dead_pid, run])
+    store.set_status(run, "completed")  # lands between recovery's read and its write
+    assert not store.mark_interrupted(run, dead_pid)
+    assert store.get_run(run)["status"] == "completed"
+    store.set_status(run, "running")
+    assert not store.mark_interrupted(run, dead_pid + 1)  # a new process claimed it meanwhile
+    assert store.mark_interrupted(run, dead_pid)
+    assert store.get_run(run)["status"] == "interrupted"
+
+
 def _writer(home: str, index: int, queue: mp.Queue) -> None:
     os.environ["LOUPE_HOME"] = home
     try:

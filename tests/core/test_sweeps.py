@@ -4,6 +4,8 @@ processes); tests/core/test_sweep_processes.py covers the child processes, kill 
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from optuna.trial import TrialState
 
@@ -126,3 +128,20 @@ def test_pruning_stops_a_bad_trial_early(store) -> None:
     run = store.get_run(runs.loc[pruned[0].number, "id"])
     assert run["status"] == "cancelled" and "pruned" in run["tags"] and "Pruned" in run["error"]
     assert row["trials_done"] == 3 and row["status"] == "completed"
+
+
+def test_a_sweep_that_completed_after_recovery_saw_it_running_stays_completed(store) -> None:
+    """The race that failed CI: the page's recovery read the sweep 'running', the driver wrote
+    'completed' and exited, then recovery found its pid dead and wrote 'interrupted' over it."""
+    records = SweepRecords(store)
+    sweep_id = create_sweep(tiny("tabular"), {"train.lr": {"low": 1e-4, "high": 1e-2}},
+                            n_trials=1, store=store, check_data=False)
+    dead_pid = 2**22 + 4321
+    records.update(sweep_id, status="running", pid=dead_pid, host=socket.gethostname())
+    records.update(sweep_id, status="completed", pid=None)  # the driver's last write
+    assert not records.mark_interrupted(sweep_id, dead_pid)
+    assert records.recover() == []
+    assert records.get(sweep_id)["status"] == "completed"
+    records.update(sweep_id, status="running", pid=dead_pid)  # truly dead this time
+    assert records.recover() == [sweep_id]
+    assert records.get(sweep_id)["status"] == "interrupted"
