@@ -16,11 +16,13 @@ import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 from PIL import Image, ImageOps
+
+if TYPE_CHECKING:  # torch loads on first tensor: a deploy bundle's runtime decodes without it
+    import torch
 
 MAX_IMAGE_PIXELS = 50_000_000  # 50 megapixels: larger images are refused as possible bombs
 # Stricter than Pillow's default (~89 MP): Pillow warns above this and raises above twice it; we
@@ -176,9 +178,17 @@ def eval_crop(array: np.ndarray, prep: Preprocess) -> np.ndarray:
     return np.asarray(image.resize((size, size), Image.Resampling.BILINEAR, box=box), dtype=np.uint8)
 
 
+def eval_array(array: np.ndarray, prep: Preprocess) -> np.ndarray:
+    """Resize the shorter side to ``resize_size``, centre-crop ``image_size``, normalise: the
+    (3, H, W) float32 array the model reads (numpy only)."""
+    return normalised(eval_crop(array, prep), prep)
+
+
 def eval_tensor(array: np.ndarray, prep: Preprocess) -> torch.Tensor:
-    """Resize the shorter side to ``resize_size``, centre-crop ``image_size``, normalise."""
-    return _normalise(eval_crop(array, prep), prep)
+    """``eval_array`` as a tensor."""
+    import torch
+
+    return torch.from_numpy(eval_array(array, prep))
 
 
 def train_tensor(
@@ -212,6 +222,8 @@ def train_tensor(
 
 
 def _uniform(low: float, high: float, gen: torch.Generator | None = None) -> float:
+    import torch
+
     return low + (high - low) * float(torch.rand((), generator=gen))
 
 
@@ -227,11 +239,18 @@ def _jitter(pixels: np.ndarray, strength: float, gen: torch.Generator | None) ->
     return np.clip(x, 0, 255)
 
 
+def normalised(pixels: np.ndarray, prep: Preprocess) -> np.ndarray:
+    """(H, W, 3) pixels 0-255 -> (3, H, W) float32, minus mean, over std (in float32)."""
+    x = np.ascontiguousarray(pixels, dtype=np.float32).transpose(2, 0, 1)
+    mean = np.asarray(prep.mean, dtype=np.float32).reshape(3, 1, 1) * np.float32(255.0)
+    std = np.asarray(prep.std, dtype=np.float32).reshape(3, 1, 1) * np.float32(255.0)
+    return np.ascontiguousarray((x - mean) / std, dtype=np.float32)
+
+
 def _normalise(pixels: np.ndarray, prep: Preprocess) -> torch.Tensor:
-    x = torch.from_numpy(np.ascontiguousarray(pixels, dtype=np.float32)).permute(2, 0, 1)
-    mean = torch.tensor(prep.mean, dtype=torch.float32).view(3, 1, 1) * 255.0
-    std = torch.tensor(prep.std, dtype=torch.float32).view(3, 1, 1) * 255.0
-    return ((x - mean) / std).contiguous()
+    import torch
+
+    return torch.from_numpy(normalised(pixels, prep))
 
 
 def thumbnail_data_uri(array: np.ndarray, side: int = 96) -> str:

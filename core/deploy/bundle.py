@@ -6,11 +6,15 @@ the run's validation and test splits (``core.deploy.compress.compare``) and retu
 a folder holding, besides the masked model folder and card:
 - ``model.onnx`` or ``model.int8.onnx`` (the requested format);
 - ``deploy.json``: kind, format, model file, opset and the comparison rows;
-- ``requirements.txt``: the runtime packages serving needs (plus the Loupe package's code: the
-  kind's predictor still reads inputs and masks outputs, so the safetensors folder travels too);
+- ``serve.py`` and ``runtime/``: the bundle serves itself with its runtime packages only
+  (``python serve.py``; ``core.deploy.portable``: the kind's torch-free runtime and the Loupe
+  modules it needs, found by loading the bundle in a fresh process without torch);
+- ``requirements.txt``: those runtime packages (onnxruntime, FastAPI, the name lexicon's, the
+  kind's own such as ``tokenizers``);
 - a "Compressed formats" section in ``MODEL_CARD.md`` / ``README.md``.
 
-The folder serves in a fresh process with no Loupe history (``loupe serve-model --bundle DIR``).
+With Loupe installed, ``loupe serve-model --bundle DIR`` serves it too, with ``/explain`` (the
+safetensors folder travels in the bundle for that).
 """
 
 from __future__ import annotations
@@ -34,17 +38,37 @@ from core.deploy.compress import (
     write_onnx,
 )
 from core.deploy.onnx_kind import OPSET
+from core.deploy.portable import (
+    DEPLOY_FILE,
+    REQUIREMENTS,
+    SERVE_PY,
+    SERVE_SCRIPT,
+    read_deploy,
+    runtime_files,
+    serving_class,
+)
 from core.errors import LoupeError
 from core.output import atomic_dir, check_new_dir, mask_data
 from core.store import RunStore
 
-DEPLOY_FILE = "deploy.json"
-REQUIREMENTS = (
+#: a kind without a portable runtime (``OnnxKind.serving_ref``) is served by Loupe itself
+LOUPE_REQUIREMENTS = (
     "# Serve with: loupe serve-model --bundle THIS_FOLDER (no Loupe history is read).",
-    "# The server reuses the Loupe package's code for input handling and masking (install Loupe",
-    "# itself, e.g. pip install -e <loupe checkout>); the model runs in onnxruntime.",
-    "onnxruntime>=1.19,<2", "numpy>=1.26", "fastapi>=0.110,<1", "uvicorn>=0.29,<1",
+    "# This kind has no portable runtime: install Loupe itself (pip install 'loupe[deploy]').",
+    *REQUIREMENTS,
 )
+__all__ = ["DEPLOY_FILE", "build_deploy", "export_deploy", "read_deploy"]
+
+
+def _probe_runtime(files: dict[str, bytes]) -> dict[str, bytes]:
+    """The bundle's ``runtime/`` (``core.deploy.portable.runtime_files``), found by loading the
+    bundle, written to a scratch folder, in a fresh process without torch."""
+    with tempfile.TemporaryDirectory(prefix="loupe-bundle-") as tmp:
+        for name, data in files.items():
+            path = Path(tmp) / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        return runtime_files(Path(tmp))
 
 
 @dataclass
@@ -133,8 +157,19 @@ def build_deploy(run_id: str, fmt: str, store: RunStore | None = None, max_rows:
     deploy = {"format": fmt, "task": run["task"], "run_id": run["id"], "model_file": ONNX_FILES[fmt],
               "opset": opset, "name": mask_data(run.get("name") or "", "hash"), "comparison": rows,
               "format_notes": notes}
+    serving = onnx_hook(run["task"]).serving_ref
+    if serving:  # a portable bundle: serve.py and the runtime, with the runtime packages only
+        deploy["serving"] = serving
+        requirements = ("# Serve with: pip install -r requirements.txt && python serve.py "
+                        "(no Loupe install or history needed).", *REQUIREMENTS,
+                        *serving_class(serving).requirements)
+        files[SERVE_SCRIPT] = SERVE_PY.encode()
+    else:
+        requirements = LOUPE_REQUIREMENTS
     files[DEPLOY_FILE] = (json.dumps(deploy, indent=2, default=float) + "\n").encode()
-    files["requirements.txt"] = ("\n".join(REQUIREMENTS) + "\n").encode()
+    files["requirements.txt"] = ("\n".join(requirements) + "\n").encode()
+    if serving:
+        files.update(_probe_runtime(files))
     return DeployBuild(run=run, fmt=fmt, rows=rows, files=files, notes=notes, opset=opset)
 
 
@@ -149,16 +184,3 @@ def export_deploy(run_id: str, out: str | Path, fmt: str, store: RunStore | None
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
     return target, build
-
-
-def read_deploy(folder: Path) -> dict[str, Any]:
-    path = Path(folder) / DEPLOY_FILE
-    try:
-        deploy = json.loads(path.read_text())
-        model = Path(folder) / deploy["model_file"]
-        if not model.is_file() or deploy["format"] not in FORMATS:
-            raise ValueError(f"{deploy['model_file']} missing or format unknown")
-        return deploy
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise LoupeError(f"{folder} is not a Loupe deploy bundle ({DEPLOY_FILE}: {exc}).",
-                         "export one with `loupe export RUN --format onnx --out DIR`.") from exc

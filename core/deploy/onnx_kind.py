@@ -56,6 +56,10 @@ class OnnxKind:
     #: tolerance the round-trip check and tests hold the fp32 ONNX model to (max abs difference of
     #: probabilities, or of regression outputs in target units relative to the target's spread)
     fp32_tolerance: float = 1e-3
+    #: "module:Class" of the kind's torch-free runtime for deploy bundles (``core/tasks/<kind>_
+    #: serving.py``): ``Class(folder, onnx_session)`` with ``predict``, ``request_input``,
+    #: ``request_example`` and ``requirements`` (its extra packages). None: no portable bundle.
+    serving_ref: str | None = None
 
     def export(self, predictor: Any, path: Path) -> None:
         """Write the predictor's model as ONNX (fp32) to ``path``."""

@@ -9,7 +9,6 @@ Outputs are masked exactly as the dashboard's Predict page masks its tables
 
 from __future__ import annotations
 
-import json
 import math
 import tempfile
 import threading
@@ -107,9 +106,9 @@ class ModelService:
                                   f"{self.fmt} model's agreement with it is in /metadata (comparison).")
         table = result.frame()
         return {"method": result.method, "from_cache": result.from_cache,
-                "input": result.input_label, "prediction": _plain(mask_data(result.prediction)),
+                "input": result.input_label, "prediction": plain(mask_data(result.prediction)),
                 "labels": list(result.labels), "notices": list(result.notices),
-                "attributions": [{str(k): _plain(v) for k, v in r.items()}
+                "attributions": [{str(k): plain(v) for k, v in r.items()}
                                  for r in table.to_dict("records")]}
 
 
@@ -119,15 +118,15 @@ def answer_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     from core.privacy import mask_frame
 
     frame = mask_table(mask_frame(frame.reset_index(drop=True)))
-    return [{str(k): _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    return [{str(k): plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """JSON-safe: numpy scalars to Python, NaN/inf to null, containers recursively."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         try:
             value = value.item()
@@ -167,27 +166,23 @@ def service_for_run(run_id: str, fmt: str = ORIGINAL, store: Any = None, max_bat
                 "name": mask_data(run.get("name") or "", "hash"),
                 "metrics": mask_data(run.get("metrics") or {}, "hash"), "model_card": card,
                 "request_example": onnx_hook(kind).request_example(predictor)}
-    return ModelService(kind, fmt, predictor, _plain(metadata), run_id=run["id"], store=store,
+    return ModelService(kind, fmt, predictor, plain(metadata), run_id=run["id"], store=store,
                         max_batch=max_batch)
 
 
 def service_for_bundle(folder: str | Path, explain_cache: str | Path | None = None,
                        max_batch: int = 1) -> ModelService:
-    """Serve a deploy bundle folder (``loupe export --format onnx…``): no Loupe history needed.
-    ``/explain`` uses the bundle's own model folder (``core.explain.explain_folder``), cached in
-    ``explain_cache`` (default: Loupe's cache folder, see ``bundle_cache_dir``)."""
-    from core.deploy.bundle import read_deploy
-    from core.export import CARD_NAME
+    """Serve a deploy bundle folder (``loupe export --format onnx…``) with Loupe's own predictor:
+    no history needed, and ``/explain`` works: it uses the bundle's own model folder
+    (``core.explain.explain_folder``), cached in ``explain_cache`` (default: Loupe's cache folder,
+    see ``bundle_cache_dir``). Without Loupe, the bundle's ``serve.py`` serves predictions
+    (``core.deploy.portable``)."""
+    from core.deploy.portable import bundle_metadata, read_deploy
 
     folder = Path(folder).expanduser()
     deploy = read_deploy(folder)
     kind, fmt = deploy["task"], deploy["format"]
     predictor = onnx_predictor(kind, folder, folder / deploy["model_file"])
-    metrics = json.loads((folder / "metrics.json").read_text()) if (folder / "metrics.json").is_file() else {}
-    card = (folder / CARD_NAME).read_text() if (folder / CARD_NAME).is_file() else ""
-    metadata = {"run_id": deploy.get("run_id"), "task": kind, "format": fmt, "name": deploy.get("name", ""),
-                "metrics": metrics.get("metrics", {}), "model_card": card,
-                "comparison": deploy.get("comparison", []),
-                "request_example": onnx_hook(kind).request_example(predictor)}
-    return ModelService(kind, fmt, predictor, _plain(metadata), bundle=folder, max_batch=max_batch,
+    metadata = bundle_metadata(folder, deploy, onnx_hook(kind).request_example(predictor))
+    return ModelService(kind, fmt, predictor, metadata, bundle=folder, max_batch=max_batch,
                         explain_cache=Path(explain_cache).expanduser() if explain_cache else None)

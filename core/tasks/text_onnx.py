@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from core.deploy.onnx_kind import OPSET, OnnxKind, OrtModule
-from core.errors import LoupeError
+from core.tasks.text_serving import TextRequests
 
 
 class _Logits(nn.Module):
@@ -34,9 +34,10 @@ class _TextSession(OrtModule):
         return SimpleNamespace(logits=self.run({"input_ids": input_ids, "attention_mask": attention_mask}))
 
 
-class TextOnnx(OnnxKind):
+class TextOnnx(TextRequests, OnnxKind):
     quantization = "dynamic"
     fp32_tolerance = 1e-3
+    serving_ref = "core.tasks.text_serving:TextServing"
 
     def export(self, predictor: Any, path: Path) -> None:
         model = _Logits(predictor.model).cpu().eval()
@@ -56,23 +57,3 @@ class TextOnnx(OnnxKind):
         dataset = getattr(data, split)
         labels = list(data.meta["labels"])
         return list(dataset.texts), np.array([labels[i] for i in dataset.labels], dtype=object)
-
-    # --- serving ---
-    max_chars = 20_000
-
-    def request_input(self, value: Any, field: str) -> str:
-        if not isinstance(value, str):
-            raise LoupeError(f"{field} must be a text (a JSON string), not {_json_type(value)}.",
-                             'send e.g. {"input": "The battery lasts all day."}.')
-        if len(value) > self.max_chars:
-            raise LoupeError(f"{field} has {len(value):,} characters; the limit is {self.max_chars:,}.",
-                             "send a shorter text (the model reads only its first tokens anyway).")
-        return value
-
-    def request_example(self, predictor: Any) -> str:
-        return "The battery lasts all day and the screen is bright."
-
-
-def _json_type(value: Any) -> str:
-    return {dict: "an object", list: "a list", bool: "true/false", int: "a number",
-            float: "a number", type(None): "null"}.get(type(value), type(value).__name__)

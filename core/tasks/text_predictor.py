@@ -20,8 +20,9 @@ from core.errors import LoupeError
 from core.models import text_models as tm
 from core.runtime import Runtime, inference_mode, inference_runtime
 from core.tasks.base import Predictor, join_predictions
+from core.tasks.text_serving import META_FILE
 
-META_FILE = "loupe_text.json"
+__all__ = ["META_FILE", "TextPredictor"]
 LABELS_FILE = "label_map.json"
 
 

@@ -87,8 +87,10 @@ def deploy_panel(run_id: str, version: float, prepared: set) -> None:
                 rows = compression_rows(run_id, version)
                 prepared.add((run_id, "onnx"))
                 st.dataframe(compression_table(rows), hide_index=True, width="stretch")
-                st.caption(f"Bundle for elsewhere: `loupe export RUN --format {best} --out DIR`, "
-                           "then `loupe serve-model --bundle DIR` (no Loupe history needed).")
+                st.caption(f"Bundle for elsewhere: `loupe export RUN --format {best} --out DIR`. On "
+                           "any machine: `pip install -r DIR/requirements.txt` then `python "
+                           "DIR/serve.py` (no torch, no Loupe, no history); with Loupe, `loupe "
+                           "serve-model --bundle DIR` also explains.")
         st.markdown("**Serve it** (this machine only; OpenAPI docs at `/docs`):")
         st.code(serve_command(run_id, best, PORT), language="bash")
         with show_errors("Request example"):

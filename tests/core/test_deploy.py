@@ -29,62 +29,22 @@ import pytest
 pytest.importorskip("onnxruntime")
 pytest.importorskip("fastapi")
 
-from core.deploy.bundle import compression_check, export_deploy  # noqa: E402
+from core.deploy.bundle import compression_check  # noqa: E402
 from core.deploy.compress import onnx_hook, onnx_predictor  # noqa: E402
-from core.store import RunStore  # noqa: E402
-from tests.core.test_explain_fixtures import (  # noqa: E402
-    categorical_tabular_run,
-    image_run,
-    text_run,
-    tiny_text_model,
-    tree_tabular_run,
-)
 
 ROOT = Path(__file__).resolve().parents[2]
 KINDS = ("text", "image", "tabular")
 EMAIL = "jane.doe@example.com"
 
 
-class _Runs(dict):
-    """kind -> run id, each trained on first use into the module's store (a test, or a ``-k``
-    selection, of one kind trains only what it needs), with LOUPE_HOME set to that store's."""
-
-    def __init__(self, store: RunStore, home: Path) -> None:
-        super().__init__()
-        self.store, self.home = store, home
-        self.builders = {"text": lambda s: text_run(s, tiny_text_model(home / "tiny-bert")),
-                         "image": image_run, "tabular": categorical_tabular_run, "trees": tree_tabular_run}
-
-    def __missing__(self, kind: str) -> str:
-        old = os.environ.get("LOUPE_HOME")
-        os.environ["LOUPE_HOME"] = str(self.home)
-        try:
-            self[kind] = self.builders[kind](self.store)
-        finally:
-            os.environ.pop("LOUPE_HOME") if old is None else os.environ.__setitem__("LOUPE_HOME", old)
-        return self[kind]
+@pytest.fixture(scope="module")
+def runs(deploy_runs):  # noqa: ANN001, ANN201
+    return deploy_runs  # tests/core/conftest.py: shared with test_portable_bundle
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunStore, dict[str, str]]:
-    home = tmp_path_factory.mktemp("deploy_home")
-    return RunStore(home / "loupe.duckdb"), _Runs(RunStore(home / "loupe.duckdb"), home)
-
-
-@pytest.fixture(scope="module")
-def bundles(runs, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN001, ANN201
-    """kind -> (folder, DeployBuild): one deploy bundle per kind (int8; trees: fp32, they have no
-    int8 form), built on first use and shared: its comparison rows are the round-trip check."""
-    store, ids = runs
-    root, made = tmp_path_factory.mktemp("bundles"), {}
-
-    def get(kind: str):  # noqa: ANN202
-        if kind not in made:
-            fmt = "onnx" if kind == "trees" else "onnx-int8"
-            made[kind] = export_deploy(ids[kind], root / kind, fmt, store, max_rows=80, repeats=1)
-        return made[kind]
-
-    return get
+def bundles(deploy_bundles):  # noqa: ANN001, ANN201
+    return deploy_bundles
 
 
 def _quantized_nodes(path: Path) -> int:
