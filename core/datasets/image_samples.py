@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import hashlib
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from core.datasets.image_dataset import ImagePool, ImageRecord, stratified_split
-from core.datasets.images import IngestionReport, LoadedImages
 from core.datasets.samples import sample_source
 from core.errors import LoupeError, suggest
+
+if TYPE_CHECKING:  # the pool and loader import torch: `loupe samples` reads SAMPLES without it
+    from core.datasets.images import LoadedImages
 
 SAMPLES = {
     "digits": "1,797 real 8x8 scans of handwritten digits, 10 classes (scikit-learn)",
@@ -79,6 +81,9 @@ def load_sample(
     max_images: int | None = None,
 ) -> LoadedImages:
     """A sample as the task's loader returns a folder: in-memory pixels, stratified splits."""
+    from core.datasets.image_dataset import ImagePool, ImageRecord, stratified_split
+    from core.datasets.images import IngestionReport, LoadedImages
+
     if name == "digits":
         arrays, labels, names = digits()
     elif name == "shapes":

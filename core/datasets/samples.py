@@ -34,6 +34,11 @@ TABULAR_SAMPLES: dict[str, tuple[str, str, Callable[[], pd.DataFrame]]] = {
 SAMPLE_PREFIX = "sample:"
 
 
+def tabular_descriptions() -> dict[str, str]:
+    """name -> one-line description of each tabular sample."""
+    return {name: desc for name, (desc, _, _) in TABULAR_SAMPLES.items()}
+
+
 # --- the one sample resolver: every ``sample:NAME`` is parsed and built here ---------------------
 def parse_sample(source: str | None) -> str | None:
     """The sample's name for ``sample:NAME``, None for anything else (a path, nothing)."""

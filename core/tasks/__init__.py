@@ -29,6 +29,12 @@ _REGISTRY: dict[str, Task] = {}
 # built-in kind adds its module here (a plugin calls ``register`` instead).
 _BUILTIN_MODULES = ("core.tasks.tabular", "core.tasks.text", "core.tasks.image")
 _loaded = False
+#: each built-in kind's samples (name -> one-line description) as "module:attribute", readable
+#: without importing the kind's module (which loads torch), so `loupe samples` answers at once.
+#: The kinds' ``Task.samples()`` read the same tables (tests/core/test_tasks_registry.py).
+_BUILTIN_SAMPLES = {"tabular": "core.datasets.samples:tabular_descriptions",
+                    "text": "core.datasets.texts:SAMPLES",
+                    "image": "core.datasets.image_samples:SAMPLES"}
 
 
 def register(task: Task) -> Task:
@@ -66,6 +72,19 @@ def task_kinds() -> list[str]:
     return builtin + [k for k in _REGISTRY if _builtin_rank(k) is None]
 
 
+def sample_listing() -> dict[str, dict[str, str]]:
+    """kind -> {sample name: description}: the built-in kinds without importing them, then any
+    kind a plugin registered."""
+    listing = {}
+    for kind, ref in _BUILTIN_SAMPLES.items():
+        module, _, name = ref.partition(":")
+        value = getattr(importlib.import_module(module), name)
+        listing[kind] = dict(value() if callable(value) else value)
+    listing.update({kind: task.samples() for kind, task in _REGISTRY.items()
+                    if _builtin_rank(kind) is None})
+    return listing
+
+
 def all_tasks() -> list[Task]:
     return [_REGISTRY[k] for k in task_kinds()]
 
@@ -78,5 +97,5 @@ def get_task(kind: str) -> Task:
         raise LoupeError(f"Unknown task kind '{kind}'.", suggest(kind, _REGISTRY)) from None
 
 
-__all__ = ["PreparedData", "Predictor", "Task", "all_tasks", "get_task", "register", "task_kinds",
-           "unregister"]
+__all__ = ["PreparedData", "Predictor", "Task", "all_tasks", "get_task", "register", "sample_listing",
+           "task_kinds", "unregister"]

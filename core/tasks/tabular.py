@@ -20,7 +20,13 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
-from core.datasets.samples import TABULAR_SAMPLES, load_tabular_sample, parse_sample, sample_source
+from core.datasets.samples import (
+    TABULAR_SAMPLES,
+    load_tabular_sample,
+    parse_sample,
+    sample_source,
+    tabular_descriptions,
+)
 from core.datasets.tables import Table, fingerprint_frame, numeric_or_none, read_table, sample_rows
 from core.datasets.tabular_prep import (
     Preprocessor,
@@ -83,7 +89,7 @@ class TabularTask(Task):
     sample_cpu_time = {"house_prices": "under a minute", "diabetes": "seconds"}
 
     def samples(self) -> dict[str, str]:
-        return {name: desc for name, (desc, _, _) in TABULAR_SAMPLES.items()}
+        return tabular_descriptions()
 
     # --- sample previews (Data page) ---
     def sample_frame(self, name: str) -> pd.DataFrame:

@@ -4,6 +4,7 @@ imported, not by a timing)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -28,3 +29,25 @@ def test_every_help_page_imports_no_heavy_library() -> None:
                          check=True).stdout.split(maxsplit=1)
     assert int(out[0]) >= 15, out  # train, predict, runs, explain, export, sweep, serve-model, ...
     assert out[1].strip() == "[]", f"`loupe … --help` imported {out[1]}"
+
+
+SAMPLES_CODE = """
+import contextlib, io, json, sys
+from core.cli import main
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    code = main(["samples", "--json"])
+heavy = ("torch", "transformers", "shap", "duckdb", "lightgbm", "streamlit")
+print(json.dumps({"code": code, "listing": json.loads(out.getvalue()),
+                  "heavy": sorted(m for m in heavy if m in sys.modules)}))
+"""
+
+
+def test_loupe_samples_lists_every_kind_without_importing_torch() -> None:
+    from core.tasks import all_tasks
+
+    got = json.loads(subprocess.run([sys.executable, "-c", SAMPLES_CODE], cwd=ROOT, capture_output=True,
+                                    text=True, check=True).stdout.strip().splitlines()[-1])
+    assert got["code"] in (0, None) and got["heavy"] == [], got["heavy"]
+    # the light listing is the kinds' own: same kinds, same order, same samples
+    assert list(got["listing"].items()) == [(t.kind, t.samples()) for t in all_tasks()]
