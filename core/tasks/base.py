@@ -167,6 +167,15 @@ class Task(ABC):
     #: next to it (measured: docs/benchmarks.md section 9); keep it true when defaults change.
     sample_cpu_time: ClassVar[dict[str, str]] = {}
 
+    # --- data check (core.datacheck) -------------------------------------------------------
+    def check_inputs(self, data: PreparedData, cfg: RunConfig) -> Any:
+        """Every example of ``data`` as ``core.datacheck.inputs.CheckInputs`` (features, labels or
+        targets, duplicate keys, masked previews) for ``loupe check``."""
+        from core.errors import LoupeError
+
+        raise LoupeError(f"{self.title} runs have no data check yet.",
+                         "check a text, image or tabular run.")
+
     # --- sample previews ------------------------------------------------------------------
     def sample_frame(self, name: str) -> pd.DataFrame | None:
         """Built-in sample ``name`` as one table (for the privacy report, masked preview and

@@ -208,6 +208,46 @@ class ImageTask(Task):
     def describe_inputs(self, data: PreparedData) -> Sequence[str]:
         return ["image"]
 
+    def check_inputs(self, data: PreparedData, cfg: RunConfig) -> Any:
+        """Pooled features of the pretrained EfficientNet-Lite0 backbone (at the run's input size);
+        a run without pretrained weights gets 16x16 colour thumbnails instead (no backbone that
+        knows images). Exact duplicates: equal decoded pixels."""
+        import hashlib
+
+        import pandas as pd
+        from PIL import Image
+
+        from core.datacheck.inputs import SPLITS, CheckInputs
+        from core.datasets.image_dataset import masked
+
+        parts = [(split, getattr(data, split)) for split in SPLITS]
+        items = [(split, d, i) for split, d in parts for i in range(len(d))]
+        tracker = phase("Reading image features", total=len(items), unit="images")
+        spec = im.resolve(cfg.model.name or self._default_model(cfg.data.source))
+        backbone = None
+        if spec.architecture == im.LITE0 and cfg.model.pretrained:
+            backbone = im.build(spec, data.meta["labels"], pretrained=True).eval()
+        feats, keys = [], []
+        for start in range(0, len(items), 64):
+            chunk = [d.pixels(i) for _, d, i in items[start:start + 64]]
+            keys += [hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest() for a in chunk]
+            if backbone is not None:
+                with torch.inference_mode():
+                    batch = torch.stack([eval_tensor(a, data.train.prep) for a in chunk])
+                    feats.append(backbone.features(batch).float().numpy())
+            else:
+                feats.append(np.stack([np.asarray(Image.fromarray(a).resize((16, 16)), dtype=np.float32)
+                                       .reshape(-1) / 255.0 for a in chunk]))
+            tracker.update(min(start + 64, len(items)))
+        note = ("EfficientNet-Lite0 pooled features (frozen, pretrained)" if backbone is not None
+                else "16x16 colour thumbnails (the run has no pretrained backbone)")
+        names = [masked(d.record(i).name) for _, d, i in items]
+        frame = pd.DataFrame({"split": [s for s, _, _ in items], "row": names, "preview": names,
+                              "key": keys})
+        return CheckInputs(frame, np.concatenate(feats).astype(np.float32), note,
+                           labels=np.concatenate([d.labels for _, d in parts]).astype(int),
+                           label_names=list(data.meta["labels"]))
+
     # --- model ----------------------------------------------------------------------------
     def build_model(self, cfg: RunConfig, data: PreparedData) -> nn.Module:
         spec = im.resolve(cfg.model.name or self._default_model(cfg.data.source))

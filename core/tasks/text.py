@@ -166,6 +166,30 @@ class TextTask(Task):
     def describe_inputs(self, data: PreparedData) -> Sequence[str]:
         return ["text"]
 
+    def check_inputs(self, data: PreparedData, cfg: RunConfig) -> Any:
+        """Texts embedded by the frozen pretrained encoder the run started from (mean-pooled);
+        exact duplicates: equal text once case and spacing are ignored."""
+        import hashlib
+
+        from core.datacheck.inputs import SPLITS, CheckInputs
+        from core.models.text_embeddings import mean_pooled
+        from core.privacy import mask_shortened
+
+        parts = [(split, getattr(data, split)) for split in SPLITS]
+        texts = [t for _, d in parts for t in d.texts]
+        name = data.meta.get("model_name") or cfg.model.name
+        tracker = phase("Embedding texts with the pretrained encoder", total=len(texts), unit="texts")
+        features = mean_pooled(name, [row for _, d in parts for row in d.input_ids],
+                               int(data.collate_fn.pad_id), on_batch=tracker.update)
+        frame = pd.DataFrame({
+            "split": [split for split, d in parts for _ in d.texts],
+            "row": [f"row {int(r) + 1}" for _, d in parts for r in d.rows],
+            "preview": [mask_shortened(t, 160) for t in texts],
+            "key": [hashlib.sha256(" ".join(t.lower().split()).encode()).hexdigest() for t in texts]})
+        return CheckInputs(frame, features, f"{name} embeddings, mean-pooled (frozen, pretrained)",
+                           labels=np.concatenate([d.labels for _, d in parts]).astype(int),
+                           label_names=list(data.meta["labels"]))
+
     # --- model ----------------------------------------------------------------------------
     def build_model(self, cfg: RunConfig, data: PreparedData) -> nn.Module:
         model = tm.build_classifier(cfg.model.name, data.meta["labels"],

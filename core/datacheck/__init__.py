@@ -1,0 +1,64 @@
+"""Fix my data, step one: find the examples of a run's data that look wrong (issue 19).
+
+    check_run(run_id) -> DataCheck
+
+- classification (text, images): label issues from out-of-fold probabilities of a logistic
+  regression on a frozen pretrained backbone's features, ranked by cleanlab (``labels``);
+- regression (tables): extreme out-of-fold residuals and outlying feature values (``regression``);
+- every kind: exact and near duplicates, and those straddling train and val/test (``duplicates``).
+
+Each flag has a score and a plain-words reason; texts are masked. The kind supplies its examples
+(``Task.check_inputs`` -> ``CheckInputs``); nothing here names a kind. Results are cached in the
+run's folder by settings and data fingerprint, so asking again is instant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from core.datacheck.duplicates import NEAR_THRESHOLD
+from core.datacheck.result import ISSUES, DataCheck, run_check
+
+CACHE_DIR = "data_check"
+
+
+def _cache_key(run: dict[str, Any], settings: dict[str, Any]) -> str:
+    raw = json.dumps({"data": run.get("dataset_fingerprint"), **settings}, sort_keys=True)
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def check_run(run_id: str, store: Any = None, folds: int = 5, seed: int = 0,
+              near_threshold: float = NEAR_THRESHOLD, refresh: bool = False) -> DataCheck:
+    """The data check of a run's data (all splits), from the cache unless ``refresh``."""
+    from core.errors import LoupeError
+    from core.output import atomic_write
+    from core.store import RunStore
+    from core.tasks import get_task
+
+    if not 2 <= folds <= 20:
+        raise LoupeError(f"folds must be between 2 and 20, not {folds}.", "use e.g. --folds 5.")
+    if not 0.5 <= near_threshold <= 1.0:
+        raise LoupeError(f"The near-duplicate similarity must be between 0.5 and 1, not {near_threshold}.",
+                         "use e.g. --near 0.98.")
+    store = store or RunStore()
+    run = store.get_run(run_id)
+    settings = {"folds": folds, "seed": seed, "near_threshold": near_threshold}
+    path = store.run_dir(run["id"]) / CACHE_DIR / f"{_cache_key(run, settings)}.json"
+    if path.is_file() and not refresh:
+        try:
+            return DataCheck.from_dict(json.loads(path.read_text()))
+        except (ValueError, KeyError, TypeError):
+            pass  # a damaged cache entry is recomputed
+    task, cfg = get_task(run["task"]), store.config(run["id"])
+    data = task.load_data(cfg)
+    check = run_check(task.check_inputs(data, cfg), folds, seed, near_threshold)
+    if run.get("dataset_fingerprint") and data.fingerprint != run["dataset_fingerprint"]:
+        check.notices.append("The data changed since this run trained: the check reads it as it is now.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, json.dumps(check.to_dict(), default=float))
+    return check
+
+
+__all__ = ["ISSUES", "DataCheck", "check_run", "run_check"]

@@ -1,0 +1,47 @@
+"""What a task kind hands the data check: one row per example of every split.
+
+A kind builds ``CheckInputs`` in its ``Task.check_inputs`` (``core/tasks/<kind>.py``); everything
+after that (out-of-fold models, cleanlab, duplicates, outliers, reasons) is shared and never names
+a kind."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+SPLITS = ("train", "val", "test")
+
+
+@dataclass
+class CheckInputs:
+    """``frame``: one row per example with ``split``, ``row`` (where it is in the user's data: a
+    1-based file row or a file name, masked), ``preview`` (masked text shown to a person) and
+    ``key`` (equal keys: exact duplicates, e.g. a hash of the normalised text or the row).
+    ``features``: (examples, d) float32 for the out-of-fold model and near duplicates.
+    Classification: ``labels`` (class index) and ``label_names``; regression: ``targets``.
+    ``numeric``: raw numeric columns, for feature outliers (tables)."""
+
+    frame: pd.DataFrame
+    features: np.ndarray
+    feature_note: str
+    labels: np.ndarray | None = None
+    label_names: list[str] | None = None
+    targets: np.ndarray | None = None
+    target_name: str = "target"
+    numeric: pd.DataFrame | None = None
+    near_duplicates: bool = True  # False: features are not embeddings (near means nothing)
+    notices: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        n = len(self.frame)
+        if self.features.shape[0] != n:
+            raise ValueError(f"{self.features.shape[0]} feature rows for {n} examples")
+        for name in ("split", "row", "preview", "key"):
+            if name not in self.frame.columns:
+                raise ValueError(f"CheckInputs.frame lacks the column {name!r}")
+
+    @property
+    def is_classification(self) -> bool:
+        return self.labels is not None
