@@ -1,0 +1,35 @@
+"""A table's examples for the data check (``core.datacheck``): the encoded columns (what the
+network reads) for the out-of-fold model, raw numeric columns for outliers, and a hash of the
+feature values (the target aside) as the exact-duplicate key. Rows are numbered within a split:
+the loader does not keep file line numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.datacheck.inputs import SPLITS, CheckInputs
+from core.datasets.tabular_prep import Preprocessor
+from core.output import mask_label
+from core.privacy import mask_frame
+
+
+def check_inputs(data: Any) -> CheckInputs:
+    prep = Preprocessor.from_dict(data.meta["preprocessing"])
+    parts = [(split, data.raw[split]) for split in SPLITS]
+    frame = pd.concat([f for _, f in parts], ignore_index=True)
+    inputs = frame.drop(columns=[prep.target])
+    shown = mask_frame(inputs[prep.input_columns[:4]].astype(str))
+    preview = [", ".join(f"{mask_label(c)}={v}" for c, v in row.items())
+               for row in shown.to_dict("records")]
+    keys = pd.util.hash_pandas_object(inputs[prep.input_columns].astype(str), index=False)
+    table = pd.DataFrame({"split": [s for s, f in parts for _ in range(len(f))],
+                          "row": [f"row {i + 1}" for _, f in parts for i in range(len(f))],
+                          "preview": preview, "key": keys.astype(str).to_numpy()})
+    return CheckInputs(table, prep.transform(frame).astype(np.float32),
+                       "the encoded columns (standardised numbers, one-hot categories)",
+                       targets=frame[prep.target].to_numpy(dtype=float), target_name=prep.target,
+                       numeric=frame[prep.numeric], near_duplicates=False,
+                       notices=["Table rows are numbered within each split (train, val, test)."])
