@@ -25,7 +25,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 
 def _train(task: str, source: Path, store, label_column: str | None = None) -> str:  # noqa: ANN001
@@ -154,7 +153,6 @@ def main() -> None:
 
         store = RunStore()
         (reviews if args.dataset == "reviews" else photos)(args, home, store)
-    _ = pd  # tables are written with pandas above
 
 
 if __name__ == "__main__":

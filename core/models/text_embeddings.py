@@ -3,7 +3,7 @@ real tokens), for the data check's out-of-fold model and near-duplicate search."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -12,7 +12,7 @@ from core.models import text_models as tm
 
 
 def mean_pooled(name: str | None, input_ids: Sequence[Sequence[int]], pad_id: int,
-                batch_size: int = 64, on_batch: object = None) -> np.ndarray:
+                batch_size: int = 64, on_batch: Callable[[int], None] | None = None) -> np.ndarray:
     """(texts, hidden) float32 embeddings of already tokenised texts, from the pretrained
     ``name`` (not a fine-tuned run: its head learned the very labels being checked)."""
     encoder = tm.build_classifier(name, ["a", "b"]).base_model.eval()
@@ -29,6 +29,6 @@ def mean_pooled(name: str | None, input_ids: Sequence[Sequence[int]], pad_id: in
             if out is None:
                 out = np.zeros((len(input_ids), pooled.shape[1]), dtype=np.float32)
             out[idx] = pooled
-            if callable(on_batch):
+            if on_batch is not None:
                 on_batch(min(start + batch_size, len(order)))
     return out if out is not None else np.zeros((0, 0), dtype=np.float32)

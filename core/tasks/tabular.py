@@ -54,7 +54,12 @@ from core.tasks.tabular_models import (
     load_tree,
     model_choice,
 )
-from core.tasks.tabular_serving import PREPROCESSING_FILE, input_frame, prediction_frame
+from core.tasks.tabular_serving import (
+    PREPROCESSING_FILE,
+    input_frame,
+    prediction_frame,
+    read_preprocessor,
+)
 
 MIN_ROWS = 20
 
@@ -295,11 +300,6 @@ class TabularTask(Task):
 
     def load_predictor(self, artifact_dir: Path, device: str = "auto") -> Predictor:
         return TabularPredictor(artifact_dir, device)
-
-
-def read_preprocessor(artifact_dir: Path) -> Preprocessor:
-    """The column encoding a tabular model folder holds (no model load)."""
-    return Preprocessor.from_dict(json.loads((artifact_dir / PREPROCESSING_FILE).read_text()))
 
 
 class TabularPredictor(Predictor):

@@ -20,6 +20,11 @@ from core.models.tree_columns import TREE_COLUMNS_FILE, TreeColumns
 PREPROCESSING_FILE = "preprocessing.json"  # the column encoding; described in artifact_files
 
 
+def read_preprocessor(artifact_dir: Path) -> Preprocessor:
+    """The column encoding a tabular model folder holds (no model load)."""
+    return Preprocessor.from_dict(json.loads((artifact_dir / PREPROCESSING_FILE).read_text()))
+
+
 class TabularRequests:
     """One row of a JSON request: an object of column -> plain value."""
 
@@ -73,7 +78,7 @@ class TabularServing(TabularRequests):
 
     def __init__(self, folder: Path, session: Any) -> None:
         config = json.loads((folder / "config.json").read_text())
-        self.prep = Preprocessor.from_dict(json.loads((folder / PREPROCESSING_FILE).read_text()))
+        self.prep = read_preprocessor(folder)
         self.trees = (TreeColumns.from_dict(json.loads((folder / TREE_COLUMNS_FILE).read_text()))
                       if config.get("architecture") == "trees" else None)
         self.session = session
