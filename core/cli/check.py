@@ -40,7 +40,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         check = check_run(args.run_id, folds=args.folds, seed=args.seed, near_threshold=args.near,
                           refresh=args.refresh)
     if out is not None:
-        write_table(check.flags, out, force=args.force, what="flags table")
+        write_table(check.table(), out, force=args.force, what="flags table")
     shown = check.flags.head(max(0, args.top))
     lines = [*check.summary(), *[f"note: {n}" for n in check.notices]]
     if len(shown):
@@ -51,6 +51,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if out is not None:
         lines.append(f"wrote {len(check.flags):,} flags to {show_path(out)}")
     payload = check.to_dict()
-    payload["flags"] = payload["flags"][: max(0, args.top)] if out is None else payload["flags"]
+    flags = [{k: v for k, v in f.items() if k != "thumbnail"} for f in payload["flags"]]
+    payload["flags"] = flags[: max(0, args.top)] if out is None else flags
     emit(args, payload, "\n".join(lines))
     return 0

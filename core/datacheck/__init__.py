@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 from core.datacheck.duplicates import NEAR_THRESHOLD
@@ -27,6 +28,30 @@ CACHE_DIR = "data_check"
 def _cache_key(run: dict[str, Any], settings: dict[str, Any]) -> str:
     raw = json.dumps({"data": run.get("dataset_fingerprint"), **settings}, sort_keys=True)
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def _cache_path(store: Any, run: dict[str, Any], folds: int, seed: int, near_threshold: float) -> Path:
+    settings = {"folds": folds, "seed": seed, "near_threshold": near_threshold}
+    return store.run_dir(run["id"]) / CACHE_DIR / f"{_cache_key(run, settings)}.json"
+
+
+def _read(path: Path) -> DataCheck | None:
+    if not path.is_file():
+        return None
+    try:
+        return DataCheck.from_dict(json.loads(path.read_text()))
+    except (ValueError, KeyError, TypeError):
+        return None  # a damaged cache entry is recomputed
+
+
+def cached_check(run_id: str, store: Any = None, folds: int = 5, seed: int = 0,
+                 near_threshold: float = NEAR_THRESHOLD) -> DataCheck | None:
+    """The cached data check with these settings, or None: never computes (a page shows an
+    earlier result at once and computes only when asked)."""
+    from core.store import RunStore
+
+    store = store or RunStore()
+    return _read(_cache_path(store, store.get_run(run_id), folds, seed, near_threshold))
 
 
 def check_run(run_id: str, store: Any = None, folds: int = 5, seed: int = 0,
@@ -44,13 +69,10 @@ def check_run(run_id: str, store: Any = None, folds: int = 5, seed: int = 0,
                          "use e.g. --near 0.98.")
     store = store or RunStore()
     run = store.get_run(run_id)
-    settings = {"folds": folds, "seed": seed, "near_threshold": near_threshold}
-    path = store.run_dir(run["id"]) / CACHE_DIR / f"{_cache_key(run, settings)}.json"
-    if path.is_file() and not refresh:
-        try:
-            return DataCheck.from_dict(json.loads(path.read_text()))
-        except (ValueError, KeyError, TypeError):
-            pass  # a damaged cache entry is recomputed
+    path = _cache_path(store, run, folds, seed, near_threshold)
+    cached = None if refresh else _read(path)
+    if cached is not None:
+        return cached
     task, cfg = get_task(run["task"]), store.config(run["id"])
     data = task.load_data(cfg)
     check = run_check(task.check_inputs(data, cfg), folds, seed, near_threshold)
@@ -61,4 +83,4 @@ def check_run(run_id: str, store: Any = None, folds: int = 5, seed: int = 0,
     return check
 
 
-__all__ = ["ISSUES", "DataCheck", "check_run", "run_check"]
+__all__ = ["ISSUES", "DataCheck", "cached_check", "check_run", "run_check"]

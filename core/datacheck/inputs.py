@@ -12,13 +12,29 @@ import numpy as np
 import pandas as pd
 
 SPLITS = ("train", "val", "test")
+THUMBNAIL_PX = 72
+
+
+def thumbnail_url(pixels: np.ndarray, size: int = THUMBNAIL_PX) -> str:
+    """A small JPEG of an (H, W, 3) uint8 image as a data URL, for review tables."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    image = Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8))
+    image.thumbnail((size, size))
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, format="JPEG", quality=80)
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
 @dataclass
 class CheckInputs:
     """``frame``: one row per example with ``split``, ``row`` (where it is in the user's data: a
     1-based file row or a file name, masked), ``preview`` (masked text shown to a person) and
-    ``key`` (equal keys: exact duplicates, e.g. a hash of the normalised text or the row).
+    ``key`` (equal keys: exact duplicates, e.g. a hash of the normalised text or the row);
+    optionally ``thumbnail`` (images: a small JPEG data URL, from ``thumbnail_url``).
     ``features``: (examples, d) float32 for the out-of-fold model and near duplicates.
     Classification: ``labels`` (class index) and ``label_names``; regression: ``targets``.
     ``numeric``: raw numeric columns, for feature outliers (tables)."""

@@ -15,7 +15,8 @@ from core.datacheck.labels import LABEL_ISSUE, label_issues
 from core.datacheck.regression import OUTLIER, RESIDUAL, feature_outliers, residual_issues
 
 ISSUES = (LABEL_ISSUE, RESIDUAL, OUTLIER, LEAK, EXACT, NEAR)
-COLUMNS = ["issue", "score", "split", "row", "preview", "reason", "given", "suggested", "duplicate_of"]
+COLUMNS = ["issue", "score", "split", "row", "preview", "reason", "given", "suggested", "duplicate_of",
+           "thumbnail"]
 
 
 @dataclass
@@ -45,6 +46,10 @@ class DataCheck:
             lines.append("Leakage: " + ", ".join(f"{n:,} {split} {said[n == 1]}"
                                                  for split, n in self.leakage.items() if n))
         return lines
+
+    def table(self) -> pd.DataFrame:
+        """The flags for a file or a terminal: without the image thumbnails (data URLs)."""
+        return self.flags.drop(columns=["thumbnail"], errors="ignore")
 
     def to_dict(self) -> dict[str, Any]:
         flags = self.flags.replace({np.nan: None}).to_dict("records")
@@ -77,8 +82,9 @@ def run_check(inputs: CheckInputs, folds: int = 5, seed: int = 0,
     frames.append(dupes)
     flags = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) \
         else pd.DataFrame(columns=["index", "issue", "score", "reason"])
-    for column in ("split", "row", "preview"):
-        flags[column] = inputs.frame[column].to_numpy()[flags["index"].astype(int)] if len(flags) else []
+    for column in ("split", "row", "preview", "thumbnail"):
+        if column in inputs.frame.columns:
+            flags[column] = inputs.frame[column].to_numpy()[flags["index"].astype(int)] if len(flags) else []
     flags["rank"] = flags["issue"].map({issue: i for i, issue in enumerate(ISSUES)})
     flags = flags.sort_values(["rank", "score"], ascending=[True, False], kind="stable")
     flags = flags.reindex(columns=COLUMNS).reset_index(drop=True)

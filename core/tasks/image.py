@@ -217,7 +217,7 @@ class ImageTask(Task):
         import pandas as pd
         from PIL import Image
 
-        from core.datacheck.inputs import SPLITS, CheckInputs
+        from core.datacheck.inputs import SPLITS, CheckInputs, thumbnail_url
         from core.datasets.image_dataset import masked
 
         parts = [(split, getattr(data, split)) for split in SPLITS]
@@ -227,10 +227,11 @@ class ImageTask(Task):
         backbone = None
         if spec.architecture == im.LITE0 and cfg.model.pretrained:
             backbone = im.build(spec, data.meta["labels"], pretrained=True).eval()
-        feats, keys = [], []
+        feats, keys, thumbnails = [], [], []
         for start in range(0, len(items), 64):
             chunk = [d.pixels(i) for _, d, i in items[start:start + 64]]
             keys += [hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest() for a in chunk]
+            thumbnails += [thumbnail_url(a) for a in chunk]
             if backbone is not None:
                 with torch.inference_mode():
                     batch = torch.stack([eval_tensor(a, data.train.prep) for a in chunk])
@@ -243,7 +244,7 @@ class ImageTask(Task):
                 else "16x16 colour thumbnails (the run has no pretrained backbone)")
         names = [masked(d.record(i).name) for _, d, i in items]
         frame = pd.DataFrame({"split": [s for s, _, _ in items], "row": names, "preview": names,
-                              "key": keys})
+                              "key": keys, "thumbnail": thumbnails})
         return CheckInputs(frame, np.concatenate(feats).astype(np.float32), note,
                            labels=np.concatenate([d.labels for _, d in parts]).astype(int),
                            label_names=list(data.meta["labels"]))

@@ -16,6 +16,7 @@ from core import plots
 from core.output import csv_bytes, md
 from core.store import STATUSES
 from core.tasks import all_tasks
+from dashboard.components.data_check_view import data_check_panel
 from dashboard.components.feedback import show_errors
 from dashboard.components.kinds import best_baseline, headline_metric
 from dashboard.components.run_picker import remember
@@ -67,8 +68,8 @@ if not selected:
 records = [store.get_run(run_id) for run_id in selected]
 labels = {r["id"]: r["name"] for r in records}
 remember(selected[0])
-tab_curves, tab_metrics, tab_hp, tab_reports, tab_manage = st.tabs(
-    ["Curves", "Metrics", "Hyperparameters", "Reports", "Manage"])
+tab_curves, tab_metrics, tab_hp, tab_reports, tab_check, tab_manage = st.tabs(
+    ["Curves", "Metrics", "Hyperparameters", "Reports", "Data check", "Manage"])
 
 with tab_curves, show_errors("Curves"):
     frames = []
@@ -117,6 +118,11 @@ with tab_reports, show_errors("Reports"):
             for j, fig in enumerate(plots.report_figures(report, run["name"]) if report else
                                     [plots.empty_figure(run["name"], "No report: the run has not finished")]):
                 st.plotly_chart(fig, key=f"report_{run['id']}_{j}")
+
+with tab_check:
+    checked = selected[0] if len(selected) == 1 else st.selectbox(
+        "Run to check", selected, format_func=lambda i: f"{labels[i]} · {i}", key="runs_check_id")
+    data_check_panel(store, next(r for r in records if r["id"] == checked))
 
 with tab_manage:
     # The browser keeps a keyed selectbox's shown label, so a rename would still show the old

@@ -142,6 +142,8 @@ def test_image_folder_with_shapes_in_the_wrong_folder(store: RunStore, tmp_path:
     found = set(_flags(check, "label issue")["row"])
     assert len(found & set(wrong)) >= 2, check.flags[["row", "reason"]].head(10)
     assert "thumbnails" in check.feature_note
+    assert check.flags["thumbnail"].str.startswith("data:image/jpeg;base64,").all()  # for review
+    assert "thumbnail" not in check.table().columns
 
 
 def test_cli_check_prints_masked_flags_and_writes_all(store: RunStore, tmp_path: Path) -> None:
@@ -152,7 +154,8 @@ def test_cli_check_prints_masked_flags_and_writes_all(store: RunStore, tmp_path:
     proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "extreme residual" in proc.stdout and "wrote" in proc.stdout
-    assert len(pd.read_csv(out)) >= 3
+    written = pd.read_csv(out)
+    assert len(written) >= 3 and "thumbnail" not in written.columns
     payload = json.loads(subprocess.run([sys.executable, "-m", "core.cli", "check", run_id, "--json"],
                                         cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout)
     assert payload["counts"]["extreme residual"] >= 1 and payload["flags"][0]["reason"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.dashboard.conftest import no_exception, open_page, seed_runs
 
 
@@ -36,7 +38,8 @@ def test_compare_selected_runs(store) -> None:
     ids = seed_runs(store, 4)
     at = open_page("runs", {"compare_ids": ids[:3]})
     no_exception(at)
-    assert [t.label for t in at.tabs] == ["Curves", "Metrics", "Hyperparameters", "Reports", "Manage"]
+    assert [t.label for t in at.tabs] == ["Curves", "Metrics", "Hyperparameters", "Reports", "Data check",
+                                          "Manage"]
     metrics = at.dataframe[1].value
     assert set(metrics["id"]) == set(ids[:3])
     assert at.selectbox(key="runs_hp_metric").value in {"test_rmse", "test_loss", "test_macro_f1"}
@@ -60,3 +63,63 @@ def test_rename_tag_note_and_delete(store) -> None:
     no_exception(at)
     assert store.count_runs() == 1
     assert not store.run_dir(ids[0], create=False).exists()
+
+
+
+def _rents_run(home: Path) -> str:
+    """A tree run on apartment rents with one rent typo'd (x30) and one impossible floor."""
+    import numpy as np
+    import pandas as pd
+
+    from core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+    from core.store import RunStore
+    from core.train import train
+
+    rng = np.random.default_rng(5)
+    n = 300
+    area = np.round(rng.normal(60, 15, n), 1)
+    rent = np.round(300 + 9.5 * area + rng.normal(0, 40, n))
+    frame = pd.DataFrame({"city": rng.choice(["Leeds", "Porto", "Graz"], n), "area_m2": area,
+                          "floor": rng.integers(0, 9, n), "rent": rent})
+    frame.loc[11, "rent"] *= 30
+    frame.loc[12, "floor"] = 4_000
+    frame.to_csv(home / "rents.csv", index=False)
+    cfg = RunConfig(task="tabular", name="rents",
+                    data=DataConfig(source=str(home / "rents.csv"), target="rent"),
+                    model=ModelConfig(name="trees"), train=TrainConfig(device="cpu"))
+    return train(cfg, RunStore()).run_id
+
+
+def test_data_check_tab_computes_once_then_shows_the_kept_result(tmp_path: Path, monkeypatch) -> None:
+    from core.datacheck import cached_check
+
+    monkeypatch.setenv("LOUPE_HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    run_id = _rents_run(tmp_path / "home")
+    at = open_page("runs", {"compare_ids": [run_id]})
+    no_exception(at)
+    assert any("Not checked with these settings yet" in i.value for i in at.info)
+    next(b for b in at.button if b.label == "Check this run's data").click().run(timeout=300)
+    no_exception(at)
+    check = cached_check(run_id)
+    assert check is not None and {"extreme residual", "feature outlier"} <= set(check.flags["issue"])
+    shown = next(d.value for d in at.dataframe if "reason" in d.value.columns)
+    assert len(shown) == len(check.flags) and shown["score"].is_monotonic_decreasing
+    assert "thumbnail" not in shown.columns  # a table has no images
+    assert any(m.value.startswith("Checked ") for m in at.markdown)
+    again = open_page("runs", {"compare_ids": [run_id]})  # a new visit: the kept result, no click
+    assert not any("Not checked" in i.value for i in again.info)
+    assert any(b.label == "Check again" for b in again.button)
+    issues = again.multiselect(key=f"datacheck_{run_id}_issues")
+    issues.set_value(["feature outlier"]).run()
+    no_exception(again)
+    kept = next(d.value for d in again.dataframe if "reason" in d.value.columns)
+    assert set(kept["issue"]) == {"feature outlier"} and kept["reason"].iloc[0].startswith("floor = 4,000")
+
+
+def test_data_check_of_clean_data_says_nothing_was_flagged(trained: str) -> None:
+    at = open_page("runs", {"compare_ids": [trained]})
+    next(b for b in at.button if b.label == "Check this run's data").click().run(timeout=300)
+    no_exception(at)
+    assert any(m.value.startswith("Checked ") for m in at.markdown)
+    assert not [d for d in at.dataframe if "reason" in d.value.columns]  # no empty table
