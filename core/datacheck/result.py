@@ -16,7 +16,8 @@ from core.datacheck.regression import OUTLIER, RESIDUAL, feature_outliers, resid
 
 ISSUES = (LABEL_ISSUE, RESIDUAL, OUTLIER, LEAK, EXACT, NEAR)
 COLUMNS = ["issue", "score", "split", "row", "preview", "reason", "given", "suggested", "duplicate_of",
-           "thumbnail"]
+           "thumbnail", "ref"]
+INTERNAL = ["thumbnail", "ref"]  # for the dashboard's review only: not in files or the terminal
 
 
 @dataclass
@@ -48,8 +49,9 @@ class DataCheck:
         return lines
 
     def table(self) -> pd.DataFrame:
-        """The flags for a file or a terminal: without the image thumbnails (data URLs)."""
-        return self.flags.drop(columns=["thumbnail"], errors="ignore")
+        """The flags for a file or a terminal: without the image thumbnails (data URLs) and the
+        unmasked source references."""
+        return self.flags.drop(columns=INTERNAL, errors="ignore")
 
     def to_dict(self) -> dict[str, Any]:
         flags = self.flags.replace({np.nan: None}).to_dict("records")
@@ -82,7 +84,7 @@ def run_check(inputs: CheckInputs, folds: int = 5, seed: int = 0,
     frames.append(dupes)
     flags = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) \
         else pd.DataFrame(columns=["index", "issue", "score", "reason"])
-    for column in ("split", "row", "preview", "thumbnail"):
+    for column in ("split", "row", "preview", "thumbnail", "ref"):
         if column in inputs.frame.columns:
             flags[column] = inputs.frame[column].to_numpy()[flags["index"].astype(int)] if len(flags) else []
     flags["rank"] = flags["issue"].map({issue: i for i, issue in enumerate(ISSUES)})
