@@ -17,6 +17,7 @@ pytest.importorskip("cleanlab")
 
 from core.config import DataConfig, ModelConfig, RunConfig, TrainConfig  # noqa: E402
 from core.datacheck import check_run  # noqa: E402
+from core.datacheck.compare import compare_versions  # noqa: E402
 from core.datacheck.versions import Decision, save_version  # noqa: E402
 from core.errors import LoupeError  # noqa: E402
 from core.store import RunStore  # noqa: E402
@@ -76,6 +77,16 @@ def test_text_review_relabels_and_excludes_on_the_same_split(store: RunStore, tm
     saved = json.loads(version.path.read_text())
     assert saved["from_run"] == run_id and [e["action"] for e in saved["log"]][-2:] == ["exclude", "keep"]
     assert version.config.name == "reviews · reviewed"
+    retrained = train_run(version.config, store)
+    diff = compare_versions(run_id, retrained, store)
+    assert diff.common == len(edited.refs["test"]) and diff.left_out == (was["2"] == "test")
+    assert set(diff.changed.columns) == {"row", "example", "label", "before", "after"}
+    assert (diff.changed["before"] != diff.changed["after"]).all()
+    relabelled_in_test = [d.ref for d in decisions[:-2] if now[d.ref] == "test"]
+    assert bool(diff.notes) == bool(relabelled_in_test)
+    with pytest.raises(LoupeError, match="did not split the same data"):
+        other = train_run(cfg.replace(data={"seed": 7}, name="other split"), store)
+        compare_versions(run_id, other, store)
 
 
 def _rents(n: int = 240) -> pd.DataFrame:
@@ -108,6 +119,13 @@ def test_table_review_retrains_without_the_typo(store: RunStore, tmp_path: Path)
     assert row["rent"] == pytest.approx(corrected)
     retrained = train_run(version.config, store)
     assert store.get_run(retrained)["dataset_fingerprint"] == version.fingerprint
+    diff = compare_versions(run_id, retrained, store)
+    first = _where(get_task("tabular").load_data(store.config(run_id)))
+    assert diff.left_out == (first["21"] == "test")
+    assert diff.common == sum(s == "test" for s in first.values()) - diff.left_out
+    rmse = diff.metrics.set_index("metric").loc["test_rmse"]
+    assert rmse["change"] == pytest.approx(rmse["after"] - rmse["before"])
+    assert 0 < len(diff.changed) <= 25 and diff.changed["change"].abs().is_monotonic_decreasing
     again = check_run(retrained, store)
     assert "10" not in set(again.flags[again.flags["issue"] == "extreme residual"]["ref"])
     # a second review of the retrained run adds to the same version's edits
