@@ -34,6 +34,7 @@ class DataCheck:
     settings: dict[str, Any]
     seconds: float
     notices: list[str] = field(default_factory=list)
+    classes: list[str] | None = None  # classification: the class names a review can relabel to
 
     def summary(self) -> list[str]:
         total = sum(self.examples.values())
@@ -57,13 +58,14 @@ class DataCheck:
         flags = self.flags.replace({np.nan: None}).to_dict("records")
         return {"counts": self.counts, "leakage": self.leakage, "examples": self.examples,
                 "feature_note": self.feature_note, "settings": self.settings,
-                "seconds": self.seconds, "notices": self.notices, "flags": flags}
+                "seconds": self.seconds, "notices": self.notices, "classes": self.classes,
+                "flags": flags}
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> DataCheck:
         return cls(pd.DataFrame(raw["flags"], columns=COLUMNS), raw["counts"], raw["leakage"],
                    raw["examples"], raw["feature_note"], raw["settings"], raw["seconds"],
-                   list(raw.get("notices", [])))
+                   list(raw.get("notices", [])), raw.get("classes"))
 
 
 def run_check(inputs: CheckInputs, folds: int = 5, seed: int = 0,
@@ -99,4 +101,5 @@ def run_check(inputs: CheckInputs, folds: int = 5, seed: int = 0,
                 if (inputs.frame["split"] == split).any()}
     settings = {"folds": folds, "seed": seed, "near_threshold": near_threshold}
     return DataCheck(flags, counts, leakage, examples, inputs.feature_note, settings,
-                     time.perf_counter() - start, list(inputs.notices))
+                     time.perf_counter() - start, list(inputs.notices),
+                     list(inputs.label_names) if inputs.label_names else None)
