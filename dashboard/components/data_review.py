@@ -30,9 +30,9 @@ def _review_table(check: DataCheck, bulk: str = "") -> pd.DataFrame:
     shown = {mask_label(c): c for c in classes}
     suggested = [shown.get(s) if isinstance(s, str) else None for s in flags["suggested"]]
     table = pd.DataFrame({"ref": flags["ref"].to_numpy(), "row": flags["row"].to_numpy(),
-                          "issue": flags["issue"].to_numpy(), "score": flags["score"].to_numpy(),
-                          "reason": flags["reason"].to_numpy(), "decision": UNDECIDED,
-                          "new label": suggested if classes else [float("nan")] * len(flags)})
+                          "decision": UNDECIDED,
+                          "new label": suggested if classes else [float("nan")] * len(flags),
+                          "issue": flags["issue"].to_numpy(), "reason": flags["reason"].to_numpy()})
     if bulk == "relabel":
         table["decision"] = [a if ok else UNDECIDED for a, ok in
                              zip(["relabel"] * len(table), table["new label"].notna(), strict=True)]
@@ -67,9 +67,7 @@ def review_panel(store: Any, run: dict[str, Any], check: DataCheck, key: str) ->
         column_config={"decision": st.column_config.SelectboxColumn("decision", options=[UNDECIDED, *ACTIONS],
                                                                     required=True),
                        "new label": label_column,
-                       "thumbnail": st.column_config.ImageColumn("image", width="small"),
-                       "score": st.column_config.ProgressColumn("score", min_value=0.0, max_value=1.0,
-                                                                format="%.2f")},
+                       "thumbnail": st.column_config.ImageColumn("image", width="small")},
         row_height=76 if "thumbnail" in table.columns else None)
     decisions = [Decision(ref, d, label, issue) for ref, d, label, issue
                  in zip(table["ref"], edited["decision"], edited["new label"], table["issue"], strict=True)
