@@ -35,6 +35,7 @@ class DataConfig:
     max_rows: int | None = None  # sample this many rows (with a notice) when the file is larger
     encoding: str | None = None  # text encoding of CSV/TSV/JSONL; UTF-8 (or a BOM) when None
     seed: int = 0
+    edits: str | None = None  # a reviewed data version: JSON edits file (core.datasets.edits)
 
 
 @dataclass(frozen=True)

@@ -216,6 +216,9 @@ SETTINGS: tuple[Setting, ...] = (
             low=1, form="advanced", ui_high=10**9),
     Setting("data", "seed", "Seed of the train/validation/test split.", flag="--split-seed",
             form_follows="train.seed"),
+    Setting("data", "edits", "A reviewed version of the data: the edits file (rows left out, "
+            "labels corrected) that the data check's review saved; the split stays the same.",
+            flag="--data-edits", elsewhere="the Runs page's Data check review"),
 )
 
 BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}

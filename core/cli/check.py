@@ -27,6 +27,7 @@ def add_parsers(sub: Any) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from core.datacheck import check_run
+    from core.datacheck.result import INTERNAL
     from core.output import TABLE_SUFFIXES, check_output, show_path, term, write_table
     from core.phases import reporting
 
@@ -51,7 +52,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if out is not None:
         lines.append(f"wrote {len(check.flags):,} flags to {show_path(out)}")
     payload = check.to_dict()
-    flags = [{k: v for k, v in f.items() if k != "thumbnail"} for f in payload["flags"]]
+    flags = [{k: v for k, v in f.items() if k not in INTERNAL} for f in payload["flags"]]
     payload["flags"] = flags[: max(0, args.top)] if out is None else flags
     emit(args, payload, "\n".join(lines))
     return 0

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from core.datacheck.duplicates import NEAR_THRESHOLD
+from core.datacheck.inputs import SPLITS
 from core.datacheck.result import ISSUES, DataCheck, run_check
 
 CACHE_DIR = "data_check"
@@ -75,7 +76,11 @@ def check_run(run_id: str, store: Any = None, folds: int = 5, seed: int = 0,
         return cached
     task, cfg = get_task(run["task"]), store.config(run["id"])
     data = task.load_data(cfg)
-    check = run_check(task.check_inputs(data, cfg), folds, seed, near_threshold)
+    inputs = task.check_inputs(data, cfg)
+    refs = [ref for split in SPLITS for ref in data.refs.get(split, [])]
+    if len(refs) == len(inputs.frame):  # where each flagged example lives, for a review's edits
+        inputs.frame["ref"] = refs
+    check = run_check(inputs, folds, seed, near_threshold)
     if run.get("dataset_fingerprint") and data.fingerprint != run["dataset_fingerprint"]:
         check.notices.append("The data changed since this run trained: the check reads it as it is now.")
     path.parent.mkdir(parents=True, exist_ok=True)

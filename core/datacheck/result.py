@@ -16,7 +16,8 @@ from core.datacheck.regression import OUTLIER, RESIDUAL, feature_outliers, resid
 
 ISSUES = (LABEL_ISSUE, RESIDUAL, OUTLIER, LEAK, EXACT, NEAR)
 COLUMNS = ["issue", "score", "split", "row", "preview", "reason", "given", "suggested", "duplicate_of",
-           "thumbnail"]
+           "thumbnail", "ref"]
+INTERNAL = ["thumbnail", "ref"]  # for the dashboard's review only: not in files or the terminal
 
 
 @dataclass
@@ -33,6 +34,7 @@ class DataCheck:
     settings: dict[str, Any]
     seconds: float
     notices: list[str] = field(default_factory=list)
+    classes: list[str] | None = None  # classification: the class names a review can relabel to
 
     def summary(self) -> list[str]:
         total = sum(self.examples.values())
@@ -48,20 +50,22 @@ class DataCheck:
         return lines
 
     def table(self) -> pd.DataFrame:
-        """The flags for a file or a terminal: without the image thumbnails (data URLs)."""
-        return self.flags.drop(columns=["thumbnail"], errors="ignore")
+        """The flags for a file or a terminal: without the image thumbnails (data URLs) and the
+        unmasked source references."""
+        return self.flags.drop(columns=INTERNAL, errors="ignore")
 
     def to_dict(self) -> dict[str, Any]:
         flags = self.flags.replace({np.nan: None}).to_dict("records")
         return {"counts": self.counts, "leakage": self.leakage, "examples": self.examples,
                 "feature_note": self.feature_note, "settings": self.settings,
-                "seconds": self.seconds, "notices": self.notices, "flags": flags}
+                "seconds": self.seconds, "notices": self.notices, "classes": self.classes,
+                "flags": flags}
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> DataCheck:
         return cls(pd.DataFrame(raw["flags"], columns=COLUMNS), raw["counts"], raw["leakage"],
                    raw["examples"], raw["feature_note"], raw["settings"], raw["seconds"],
-                   list(raw.get("notices", [])))
+                   list(raw.get("notices", [])), raw.get("classes"))
 
 
 def run_check(inputs: CheckInputs, folds: int = 5, seed: int = 0,
@@ -82,7 +86,7 @@ def run_check(inputs: CheckInputs, folds: int = 5, seed: int = 0,
     frames.append(dupes)
     flags = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) \
         else pd.DataFrame(columns=["index", "issue", "score", "reason"])
-    for column in ("split", "row", "preview", "thumbnail"):
+    for column in ("split", "row", "preview", "thumbnail", "ref"):
         if column in inputs.frame.columns:
             flags[column] = inputs.frame[column].to_numpy()[flags["index"].astype(int)] if len(flags) else []
     flags["rank"] = flags["issue"].map({issue: i for i, issue in enumerate(ISSUES)})
@@ -97,4 +101,5 @@ def run_check(inputs: CheckInputs, folds: int = 5, seed: int = 0,
                 if (inputs.frame["split"] == split).any()}
     settings = {"folds": folds, "seed": seed, "near_threshold": near_threshold}
     return DataCheck(flags, counts, leakage, examples, inputs.feature_note, settings,
-                     time.perf_counter() - start, list(inputs.notices))
+                     time.perf_counter() - start, list(inputs.notices),
+                     list(inputs.label_names) if inputs.label_names else None)

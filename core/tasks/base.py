@@ -42,6 +42,9 @@ class PreparedData:
     train_batch_sampler: Callable[[int, int, int], Sampler[list[int]]] | None = None
     notices: list[str] = field(default_factory=list)  # what the user should know (sampling, …)
     raw: dict[str, Any] = field(default_factory=dict)  # raw inputs per split (frames, texts, paths)
+    # per split, where each example lives in the source (a 1-based file or data row, an image's
+    # path in the folder): what the data check points at and data edits name (core.datasets.edits)
+    refs: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass

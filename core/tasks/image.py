@@ -24,6 +24,7 @@ from torch import nn
 
 from core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from core.datasets import image_samples
+from core.datasets.edits import edited_fingerprint, edits_notice, read_edits
 from core.datasets.image_dataset import ImageDataset, collate_images, worst_images
 from core.datasets.image_transforms import (
     IMAGE_SUFFIXES,
@@ -140,6 +141,15 @@ class ImageTask(Task):
         prep = Preprocess(size, spec.mean, spec.std, spec.crop_pct, **augment)  # type: ignore[arg-type]
         loaded = self._load_source(cfg.data, prep)
         pool, labels, splits = loaded.pool, loaded.label_names, loaded.splits
+        edits = read_edits(cfg.data.edits)
+        if edits is not None:  # a reviewed version: the same split, then the edits inside it
+            edits.check_base(loaded.fingerprint, Path(cfg.data.source).name)
+            names = [r.name for r in pool.records]
+            fixed = edits.class_labels(names, np.array([r.label for r in pool.records]), labels)
+            for record, label in zip(pool.records, fixed, strict=True):
+                record.label = int(label)
+            kept = edits.keep(names)
+            splits = {s: [i for i in idx if kept[i]] for s, idx in splits.items()}
         if not splits["val"]:
             raise LoupeError(
                 f"{cfg.data.source} has too few images to hold any out for validation "
@@ -147,7 +157,7 @@ class ImageTask(Task):
                 "add images (at least 3 per class) or a val/ folder.",
             )
         datasets = {s: ImageDataset(pool, splits[s], prep, train=s == "train") for s in SPLITS}
-        notices = loaded.report.notices()
+        notices = loaded.report.notices() + ([edits_notice(edits)] if edits is not None else [])
         untrained = [labels[c] for c in range(len(labels))
                      if not (datasets["train"].labels == c).any()]
         if untrained:
@@ -168,9 +178,10 @@ class ImageTask(Task):
         }
         return PreparedData(
             train=datasets["train"], val=datasets["val"], test=datasets["test"], meta=meta,
-            fingerprint=loaded.fingerprint, collate_fn=collate_images, notices=notices,
-            raw={s: [d.record(i).path or d.record(i).name for i in range(len(d))]
-                 for s, d in datasets.items()},
+            fingerprint=edited_fingerprint(loaded.fingerprint, edits), collate_fn=collate_images,
+            notices=notices, raw={s: [d.record(i).path or d.record(i).name for i in range(len(d))]
+                                  for s, d in datasets.items()},
+            refs={s: [d.record(i).name for i in range(len(d))] for s, d in datasets.items()},
         )
 
     @staticmethod

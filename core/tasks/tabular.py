@@ -20,6 +20,7 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from core.datasets.edits import edited_fingerprint, edits_notice, read_edits
 from core.datasets.samples import (
     TABULAR_SAMPLES,
     load_tabular_sample,
@@ -154,6 +155,7 @@ class TabularTask(Task):
             rows = np.flatnonzero(bad)[:5] + 2  # +2: 1-based and the header line
             notices.append(f"{bad.sum():,} rows with an empty, NaN or infinite target were left "
                            f"out (e.g. file lines {', '.join(map(str, rows))}).")
+        refs = np.flatnonzero(~bad) + 1  # 1-based data rows of the table (what edits name)
         frame = frame.loc[~bad].reset_index(drop=True)
         frame[target] = y[~bad].to_numpy()
         if len(frame) < MIN_ROWS:
@@ -173,6 +175,13 @@ class TabularTask(Task):
             raise LoupeError(f"{name} has no usable feature columns besides '{target}'.",
                              "add numeric or categorical columns to predict from.")
         idx = split_indices(len(frame), cfg.data.val_fraction, cfg.data.test_fraction, cfg.data.seed)
+        edits = read_edits(cfg.data.edits)
+        if edits is not None:  # a reviewed version: the same split, then the edits inside it
+            edits.check_base(table.fingerprint, name)
+            frame[target] = edits.values([str(r) for r in refs], frame[target].to_numpy(dtype=float))
+            kept = edits.keep([str(r) for r in refs])
+            idx = {k: v[kept[v]] for k, v in idx.items()}
+            notices.append(edits_notice(edits))
         prep = Preprocessor.fit(frame.iloc[idx["train"]], target, numeric, categorical)
         scale_trial = choose_target_scale(prep, frame.iloc[idx["train"]], frame.iloc[idx["val"]])
         trees = TreeColumns.fit(frame.iloc[idx["train"]], target, numeric, categorical)
@@ -190,7 +199,8 @@ class TabularTask(Task):
                 "unreadable_values": {c: int(bad.sum()) for c, bad in unreadable.items()}}
         raw = {k: frame.iloc[v].reset_index(drop=True) for k, v in idx.items()}
         return PreparedData(splits["train"], splits["val"], splits["test"], meta,
-                            table.fingerprint, notices=notices, raw=raw)
+                            edited_fingerprint(table.fingerprint, edits), notices=notices, raw=raw,
+                            refs={k: [str(refs[i]) for i in v] for k, v in idx.items()})
 
     def check_inputs(self, data: PreparedData, cfg: RunConfig) -> Any:
         from core.tasks.tabular_check import check_inputs

@@ -1,7 +1,7 @@
 """A table's examples for the data check (``core.datacheck``): the encoded columns (what the
 network reads) for the out-of-fold model, raw numeric columns for outliers, and a hash of the
-feature values (the target aside) as the exact-duplicate key. Rows are numbered within a split:
-the loader does not keep file line numbers."""
+feature values (the target aside) as the exact-duplicate key. Rows are the table's 1-based data
+rows (``PreparedData.refs``)."""
 
 from __future__ import annotations
 
@@ -26,10 +26,9 @@ def check_inputs(data: Any) -> CheckInputs:
                for row in shown.to_dict("records")]
     keys = pd.util.hash_pandas_object(inputs[prep.input_columns].astype(str), index=False)
     table = pd.DataFrame({"split": [s for s, f in parts for _ in range(len(f))],
-                          "row": [f"row {i + 1}" for _, f in parts for i in range(len(f))],
+                          "row": [f"row {r}" for split, _ in parts for r in data.refs[split]],
                           "preview": preview, "key": keys.astype(str).to_numpy()})
     return CheckInputs(table, prep.transform(frame).astype(np.float32),
                        "the encoded columns (standardised numbers, one-hot categories)",
                        targets=frame[prep.target].to_numpy(dtype=float), target_name=prep.target,
-                       numeric=frame[prep.numeric], near_duplicates=False,
-                       notices=["Table rows are numbered within each split (train, val, test)."])
+                       numeric=frame[prep.numeric], near_duplicates=False)

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from core.datasets.edits import edited_fingerprint, edits_notice, read_edits
 from core.datasets.samples import sample_source
 from core.datasets.texts import (
     SAMPLES,
@@ -130,14 +131,20 @@ class TextTask(Task):
                              f"(8 to {limit} tokens).", f"set model.max_length between 8 and {limit}.")
         parts = stratified_split(table.labels, table.label_names, cfg.data.val_fraction,
                                  cfg.data.test_fraction, cfg.data.seed, table.source)
+        labels, edits = table.labels, read_edits(cfg.data.edits)
+        if edits is not None:  # a reviewed version: the same split, then the edits inside it
+            edits.check_base(table.fingerprint, Path(table.source).name)
+            refs = [str(int(r) + 1) for r in table.rows]  # 1-based file rows, as the check shows
+            labels = edits.class_labels(refs, table.labels, table.label_names)
+            kept = edits.keep(refs)
+            parts = [idx[kept[idx]] for idx in parts]
         tokenizer = tm.load_tokenizer(cfg.model.name)
         ids, truncated = _tokenize(tokenizer, table.texts, max_length)
         datasets = {}
         for split, idx in zip(SPLITS, parts, strict=True):
-            datasets[split] = tm.TextDataset.by_length(table.texts, ids, table.labels, truncated,
-                                                       idx)
+            datasets[split] = tm.TextDataset.by_length(table.texts, ids, labels, truncated, idx)
             datasets[split].rows = table.rows[datasets[split].rows]  # back to file rows
-        notices = list(table.notices)
+        notices = list(table.notices) + ([edits_notice(edits)] if edits is not None else [])
         if truncated.any():
             notices.append(f"{int(truncated.sum()):,} of {len(truncated):,} texts are longer than "
                            f"{max_length} tokens and were truncated (model.max_length).")
@@ -155,12 +162,13 @@ class TextTask(Task):
         }
         return PreparedData(
             train=datasets["train"], val=datasets["val"], test=datasets["test"], meta=meta,
-            fingerprint=table.fingerprint,
+            fingerprint=edited_fingerprint(table.fingerprint, edits),
             collate_fn=tm.PadCollator(int(tokenizer.pad_token_id)),
             train_batch_sampler=tm.LengthGroupedSamplerFactory(
                 tuple(datasets["train"].lengths.tolist())),
             notices=notices,
             raw={s: d.texts for s, d in datasets.items()},
+            refs={s: [str(int(r) + 1) for r in d.rows] for s, d in datasets.items()},
         )
 
     def describe_inputs(self, data: PreparedData) -> Sequence[str]:

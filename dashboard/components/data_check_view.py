@@ -17,6 +17,7 @@ from core.datacheck import ISSUES, DataCheck, cached_check, check_run
 from core.datacheck.duplicates import NEAR_THRESHOLD
 from core.output import csv_bytes, md
 from core.plots import PALETTE, empty_figure
+from dashboard.components.data_review import compare_panel, review_panel
 from dashboard.components.feedback import notices, show_errors
 from dashboard.components.progress import phase_bar
 
@@ -63,7 +64,7 @@ def flags_frame(check: DataCheck, issues: list[str]) -> pd.DataFrame:
     return flags.sort_values("score", ascending=False, kind="stable")[columns].reset_index(drop=True)
 
 
-def data_check_panel(store: Any, run: dict[str, Any]) -> None:
+def data_check_panel(store: Any, run: dict[str, Any], others: list[dict[str, Any]] | None = None) -> None:
     st.caption("Finds rows that look wrong: labels a model that never saw the row disagrees with, "
                "extreme residuals and outlying values (tables), exact and near duplicates, and "
                "held-out rows that repeat training rows (leakage). Nothing is changed.")
@@ -85,8 +86,11 @@ def data_check_panel(store: Any, run: dict[str, Any]) -> None:
     if check is None:
         st.info("Not checked with these settings yet: press the button (about 15 s for a few "
                 "hundred examples on a laptop CPU; the result is kept).", icon=":material/fact_check:")
-        return
-    show_check(check, key)
+    else:
+        show_check(check, key)
+        if len(check.flags):
+            review_panel(store, run, check, key)
+    compare_panel(store, run, others or [], key)
 
 
 def show_check(check: DataCheck, key: str) -> None:

@@ -122,7 +122,8 @@ with tab_reports, show_errors("Reports"):
 with tab_check:
     checked = selected[0] if len(selected) == 1 else st.selectbox(
         "Run to check", selected, format_func=lambda i: f"{labels[i]} · {i}", key="runs_check_id")
-    data_check_panel(store, next(r for r in records if r["id"] == checked))
+    data_check_panel(store, next(r for r in records if r["id"] == checked),
+                     [r for r in records if r["id"] != checked])
 
 with tab_manage:
     # The browser keeps a keyed selectbox's shown label, so a rename would still show the old

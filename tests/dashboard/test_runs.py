@@ -123,3 +123,47 @@ def test_data_check_of_clean_data_says_nothing_was_flagged(trained: str) -> None
     no_exception(at)
     assert any(m.value.startswith("Checked ") for m in at.markdown)
     assert not [d for d in at.dataframe if "reason" in d.value.columns]  # no empty table
+
+
+def test_review_saves_a_version_retrains_and_compares(tmp_path: Path, monkeypatch) -> None:
+    import time
+
+    from core.datasets.edits import read_edits
+    from core.store import RunStore
+
+    monkeypatch.setenv("LOUPE_HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    run_id = _rents_run(tmp_path / "home")
+    before = (tmp_path / "home" / "rents.csv").read_bytes()
+    at = open_page("runs", {"compare_ids": [run_id]})
+    next(b for b in at.button if b.label == "Check this run's data").click().run(timeout=300)
+    at.selectbox(key=f"datacheck_{run_id}_bulk").set_value("exclude").run()
+    no_exception(at)
+    assert at.selectbox(key=f"datacheck_{run_id}_bulk").options == [
+        "decide row by row", "keep every flagged example", "exclude every flagged example"]  # no classes
+    next(b for b in at.button if b.label == "Save as a reviewed version").click().run(timeout=300)
+    no_exception(at)
+    assert any("Reviewed version saved" in s.value for s in at.success)
+    version = at.session_state[f"datacheck_{run_id}_version"]
+    flagged = set(at.session_state[f"datacheck_{run_id}_version"].edits.exclude)
+    assert flagged and read_edits(version.path).exclude == flagged
+    assert (tmp_path / "home" / "rents.csv").read_bytes() == before
+    next(b for b in at.button if b.label == "Train on the reviewed version").click().run(timeout=120)
+    no_exception(at)
+    new_id = at.session_state[f"datacheck_{run_id}_retrained"]
+    store = RunStore()
+    for _ in range(240):
+        if store.get_run(new_id)["status"] in ("completed", "failed", "interrupted"):
+            break
+        time.sleep(0.5)
+    assert store.get_run(new_id)["status"] == "completed"
+    assert store.config(new_id).data.edits == str(version.path)
+    page = open_page("runs", {"compare_ids": [new_id, run_id]})
+    no_exception(page)
+    page.selectbox(key="runs_check_id").set_value(new_id).run()
+    assert page.selectbox(key=f"datacheck_{new_id}_other").value == run_id
+    next(b for b in page.button if b.label == "Compare test predictions").click().run(timeout=300)
+    no_exception(page)
+    diff = next(d.value for d in page.dataframe if {"metric", "change"} <= set(d.value.columns))
+    assert "test_rmse" in set(diff["metric"])
+    assert any("examples in both runs" in m.value for m in page.markdown)
