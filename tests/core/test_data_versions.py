@@ -22,7 +22,7 @@ from core.datacheck.versions import Decision, save_version  # noqa: E402
 from core.errors import LoupeError  # noqa: E402
 from core.store import RunStore  # noqa: E402
 from core.tasks import get_task  # noqa: E402
-from tests.core.test_datacheck_runs import BAD, GOOD, PRODUCTS  # noqa: E402
+from tests.core.test_datacheck_runs import flipped_reviews  # noqa: E402
 from tests.core.test_explain_fixtures import train_run  # noqa: E402
 
 
@@ -41,11 +41,7 @@ def _where(data) -> dict[str, str]:  # noqa: ANN001
 
 
 def test_text_review_relabels_and_excludes_on_the_same_split(store: RunStore, tmp_path: Path) -> None:
-    texts = [t.format(p) for p in PRODUCTS for t in GOOD] + [t.format(p) for p in PRODUCTS for t in BAD]
-    labels = ["positive"] * (len(texts) // 2) + ["negative"] * (len(texts) // 2)
-    flipped = sorted(np.random.default_rng(1).choice(len(texts), 6, replace=False).tolist())
-    for i in flipped:
-        labels[i] = "negative" if labels[i] == "positive" else "positive"
+    texts, labels, flipped = flipped_reviews(1)
     path = tmp_path / "reviews.csv"
     pd.DataFrame({"review": texts, "sentiment": labels}).to_csv(path, index=False)
     before = _digest(path)
@@ -97,15 +93,17 @@ def _rents(n: int = 240) -> pd.DataFrame:
                          "rent": np.round(300 + 9.5 * area + rng.normal(0, 40, n))})
 
 
+def _tree_run(frame: pd.DataFrame, path: Path, store: RunStore) -> str:
+    frame.to_csv(path, index=False)
+    return train_run(RunConfig(task="tabular", name="rents", data=DataConfig(source=str(path), target="rent"),
+                               model=ModelConfig(name="trees"), train=TrainConfig(device="cpu")), store)
+
+
 def test_table_review_retrains_without_the_typo(store: RunStore, tmp_path: Path) -> None:
     frame = _rents()
     frame.loc[9, "rent"] *= 40  # data row 10: a typo'd rent
     frame.loc[20, "floor"] = 5_000  # data row 21: an impossible floor
-    path = tmp_path / "rents.csv"
-    frame.to_csv(path, index=False)
-    cfg = RunConfig(task="tabular", name="rents", data=DataConfig(source=str(path), target="rent"),
-                    model=ModelConfig(name="trees"), train=TrainConfig(device="cpu"))
-    run_id = train_run(cfg, store)
+    run_id = _tree_run(frame, tmp_path / "rents.csv", store)
     check = check_run(run_id, store)
     assert "10" in set(check.flags["ref"]) and "21" in set(check.flags["ref"])
     typo = check.flags[check.flags["ref"] == "10"].iloc[0]
@@ -165,10 +163,7 @@ def test_image_review_moves_misfiled_shapes(store: RunStore, tmp_path: Path) -> 
 def test_careless_reviews_get_clear_errors(store: RunStore, tmp_path: Path) -> None:
     frame = _rents(60)
     path = tmp_path / "rents.csv"
-    frame.to_csv(path, index=False)
-    cfg = RunConfig(task="tabular", name="rents", data=DataConfig(source=str(path), target="rent"),
-                    model=ModelConfig(name="trees"), train=TrainConfig(device="cpu"))
-    run_id = train_run(cfg, store)
+    run_id = _tree_run(frame, path, store)
     with pytest.raises(LoupeError, match="No decisions"):
         save_version(run_id, [], store)
     with pytest.raises(LoupeError, match="no example '999'"):

@@ -43,12 +43,18 @@ def _flags(check, issue: str) -> pd.DataFrame:  # noqa: ANN001
     return check.flags[check.flags["issue"] == issue]
 
 
-def test_text_flipped_labels_and_a_case_only_duplicate(store: RunStore, tmp_path: Path) -> None:
+def flipped_reviews(seed: int, n: int = 6) -> tuple[list[str], list[str], list[int]]:
+    """(texts, labels, indices of the n labels flipped at random): hand-written reviews."""
     texts = [t.format(p) for p in PRODUCTS for t in GOOD] + [t.format(p) for p in PRODUCTS for t in BAD]
     labels = ["positive"] * (len(texts) // 2) + ["negative"] * (len(texts) // 2)
-    flipped = sorted(np.random.default_rng(0).choice(len(texts), 6, replace=False).tolist())
+    flipped = sorted(np.random.default_rng(seed).choice(len(texts), n, replace=False).tolist())
     for i in flipped:
         labels[i] = "negative" if labels[i] == "positive" else "positive"
+    return texts, labels, flipped
+
+
+def test_text_flipped_labels_and_a_case_only_duplicate(store: RunStore, tmp_path: Path) -> None:
+    texts, labels, flipped = flipped_reviews(0)
     texts.append("  the HEADPHONES works perfectly and i love it ")  # row 1, case and spaces aside
     labels.append("positive")
     path = tmp_path / "reviews.csv"
