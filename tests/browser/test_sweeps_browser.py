@@ -58,14 +58,21 @@ def sweep_journey(home: Path, out: Path | None, port: int | None = None) -> str:
     with serve(home, port=port) as url, browser() as page:
         goto(page, url, "sweeps")
         page.get_by_role("button", name="Start sweep").wait_for(timeout=60_000)
-        trials = page.get_by_label("Trials", exact=True).first
-        trials.fill("2")
-        trials.press("Tab")
-        # The epochs range (the fourth range of the tabular space: lr, dropout, epochs, …) -> 1..2
-        for label, value in (("Low", "1"), ("High", "2")):
-            box = page.get_by_label(label, exact=True).nth(2)
-            box.fill(value)
-            box.press("Tab")
+        # 2 trials; the epochs range (the third range of the tabular space: lr, dropout, epochs,
+        # …) -> 1..2. Each value is committed (Tab) and its rerun awaited before the next one: on
+        # a loaded machine a rerun still in flight can redraw a box typed into meanwhile, so each
+        # box is read back and typed again if it lost its value.
+        boxes = [(page.get_by_label("Trials", exact=True).first, "2"),
+                 (page.get_by_label("Low", exact=True).nth(2), "1"),
+                 (page.get_by_label("High", exact=True).nth(2), "2")]
+        for _attempt in range(3):
+            for box, value in boxes:
+                if box.input_value() != value:
+                    box.fill(value)
+                    box.press("Tab")
+                    wait_idle(page, 120)
+            if all(box.input_value() == value for box, value in boxes):
+                break
         start_the_sweep(page, home)
         deadline = time.monotonic() + FINISH_TIMEOUT_S
         while time.monotonic() < deadline:

@@ -43,9 +43,10 @@ def test_every_setting_is_in_the_form_or_chosen_elsewhere() -> None:
     follows = {s.key: s.form_follows for s in SETTINGS if s.form_follows}
     assert all(leader in shown for leader in follows.values())
     elsewhere = {s.key for s in SETTINGS if not s.form and not s.form_follows}
-    # Chosen on the Data page / the data picker above the form, or by CLI and config files only.
+    # Chosen on the Data page / the data picker above the form, by CLI and config files only, or
+    # (data.edits) by saving a review on the Runs page's Data check.
     assert elsewhere == {"data.source", "data.target", "data.text_column", "data.label_column",
-                         "data.negative_source", "data.encoding"}
+                         "data.negative_source", "data.encoding", "data.edits"}
     labels = {w.label for w in [*at.number_input, *at.text_input, *at.selectbox, *at.checkbox]}
     assert {s.title for s in SETTINGS if s.form} == labels
 
