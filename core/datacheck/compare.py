@@ -54,12 +54,11 @@ def _split_predictions(run: dict[str, Any], store: Any, split: str) -> tuple[pd.
 
 def _previews(inputs: Any, data: Any, split: str) -> list[str]:
     """What a person reads for each example: masked text, a masked row, or a masked file name."""
-    from core.output import mask_label
-    from core.privacy import mask_frame, mask_shortened
+    from core.datacheck.inputs import row_previews
+    from core.privacy import mask_shortened
 
     if isinstance(inputs, pd.DataFrame):
-        shown = mask_frame(inputs.iloc[:, :4].astype(str))
-        return [", ".join(f"{mask_label(c)}={v}" for c, v in row.items()) for row in shown.to_dict("records")]
+        return row_previews(inputs)
     if inputs and isinstance(inputs[0], str):
         return [mask_shortened(t, 120) for t in inputs]
     from core.datasets.image_dataset import masked

@@ -15,6 +15,15 @@ SPLITS = ("train", "val", "test")
 THUMBNAIL_PX = 72
 
 
+def row_previews(frame: pd.DataFrame, columns: int = 4) -> list[str]:
+    """'city=Leeds, area_m2=61.5, …' per table row (its first ``columns`` columns), masked."""
+    from core.output import mask_label
+    from core.privacy import mask_frame
+
+    shown = mask_frame(frame.iloc[:, :columns].astype(str))
+    return [", ".join(f"{mask_label(c)}={v}" for c, v in row.items()) for row in shown.to_dict("records")]
+
+
 def thumbnail_url(pixels: np.ndarray, size: int = THUMBNAIL_PX) -> str:
     """A small JPEG of an (H, W, 3) uint8 image as a data URL, for review tables."""
     import base64

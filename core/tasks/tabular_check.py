@@ -10,10 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.datacheck.inputs import SPLITS, CheckInputs
+from core.datacheck.inputs import SPLITS, CheckInputs, row_previews
 from core.datasets.tabular_prep import Preprocessor
-from core.output import mask_label
-from core.privacy import mask_frame
 
 
 def check_inputs(data: Any) -> CheckInputs:
@@ -21,9 +19,7 @@ def check_inputs(data: Any) -> CheckInputs:
     parts = [(split, data.raw[split]) for split in SPLITS]
     frame = pd.concat([f for _, f in parts], ignore_index=True)
     inputs = frame.drop(columns=[prep.target])
-    shown = mask_frame(inputs[prep.input_columns[:4]].astype(str))
-    preview = [", ".join(f"{mask_label(c)}={v}" for c, v in row.items())
-               for row in shown.to_dict("records")]
+    preview = row_previews(inputs[prep.input_columns])
     keys = pd.util.hash_pandas_object(inputs[prep.input_columns].astype(str), index=False)
     table = pd.DataFrame({"split": [s for s, f in parts for _ in range(len(f))],
                           "row": [f"row {r}" for split, _ in parts for r in data.refs[split]],

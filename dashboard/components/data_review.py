@@ -15,9 +15,9 @@ from core.datacheck.versions import ACTIONS, Decision, save_version
 from core.jobs import start_job
 from core.output import mask_label, md
 from dashboard.components.feedback import show_errors
+from dashboard.components.run_picker import COMPARE
 
 UNDECIDED = "—"
-COMPARE = "compare_ids"  # the Runs page's preselection
 
 
 BULK = {"": "decide row by row", "keep": "keep every flagged example", "exclude": "exclude every "

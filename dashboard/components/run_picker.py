@@ -9,6 +9,7 @@ import streamlit as st
 from dashboard.resources import completed_runs, get_store, run_label
 
 SELECTED = "selected_run"
+COMPARE = "compare_ids"  # run ids the Runs page preselects (Train's "Compare on Runs", a review)
 
 
 def pick_run(key: str, label: str = "Run", task: str | None = None) -> dict[str, Any] | None:

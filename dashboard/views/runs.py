@@ -19,7 +19,7 @@ from core.tasks import all_tasks
 from dashboard.components.data_check_view import data_check_panel
 from dashboard.components.feedback import show_errors
 from dashboard.components.kinds import best_baseline, headline_metric
-from dashboard.components.run_picker import remember
+from dashboard.components.run_picker import COMPARE, remember
 from dashboard.components.runs_table import COLUMN_CONFIG, runs_frame
 from dashboard.resources import get_store, run_curves, run_report
 
@@ -27,7 +27,6 @@ ALL = "(all)"
 SORTS = {"created_at": "Created", "finished_at": "Finished", "name": "Name", "task": "Task",
          "status": "Status"}
 MAX_COMPARE = 8
-COMPARE = "compare_ids"  # session: run ids to preselect (set by Train's "Compare on Runs")
 
 st.title("Runs")
 store = get_store()

@@ -24,7 +24,7 @@ from core.tasks import all_tasks, get_task
 from dashboard.components.config_form import config_form
 from dashboard.components.feedback import notices, show_errors
 from dashboard.components.progress import phase_bar, run_panel
-from dashboard.components.run_picker import remember
+from dashboard.components.run_picker import COMPARE, remember
 from dashboard.components.uploads import suffixes
 from dashboard.kinds import view_for
 from dashboard.resources import finished_run, get_store, kept_uploads, run_report
@@ -169,7 +169,7 @@ with show_errors("Latest run"):
                 notices([n for n in report.get("notices", []) if n != outcome], "Notes on this run")
                 c1, c2, c3 = st.columns(3)
                 if c1.button("Compare on Runs", icon=":material/monitoring:", type="tertiary"):
-                    st.session_state["compare_ids"] = [run["id"]]
+                    st.session_state[COMPARE] = [run["id"]]
                     st.switch_page("views/runs.py")
                 c2.page_link("views/predict.py", label="Predict with it", icon=":material/online_prediction:")
                 c3.page_link("views/explain.py", label="Explain it", icon=":material/lightbulb:")
