@@ -107,6 +107,24 @@ def reporting(*sinks: Sink) -> Iterator[None]:
         _sinks.reset(token)
 
 
+@contextlib.contextmanager
+def prefixed(prefix: str) -> Iterator[None]:
+    """Phases started inside the block reach the current receivers named '<prefix> · <name>'
+    (e.g. each fold's training inside the fine-tuned data check: "Fold 2 of 5 · Training …")."""
+    outer = _sinks.get()
+
+    def relay(current: Phase) -> None:
+        renamed = replace(current, name=f"{prefix} · {current.name}")
+        for sink in outer:
+            sink(renamed)
+
+    token = _sinks.set((relay,) if outer else ())
+    try:
+        yield
+    finally:
+        _sinks.reset(token)
+
+
 def _send(current: Phase) -> None:
     for sink in _sinks.get():
         sink(current)

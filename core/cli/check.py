@@ -20,6 +20,9 @@ def add_parsers(sub: Any) -> None:
     c.add_argument("--top", type=int, default=20, help="flags shown (default 20; --out writes all)")
     c.add_argument("--out", help="write every flag to this CSV, TSV or Parquet file")
     c.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    c.add_argument("--finetune", action="store_true", help="label issues from the run's own model "
+                   "fine-tuned once per fold (K trainings: slow) instead of a logistic regression "
+                   "on frozen embeddings (seconds)")
     c.add_argument("--refresh", action="store_true", help="recompute instead of reading the cache")
     json_flag(c)
     c.set_defaults(func=cmd_check)
@@ -39,7 +42,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     with reporting(show):
         check = check_run(args.run_id, folds=args.folds, seed=args.seed, near_threshold=args.near,
-                          refresh=args.refresh)
+                          refresh=args.refresh, finetune=args.finetune)
     if out is not None:
         write_table(check.table(), out, force=args.force, what="flags table")
     shown = check.flags.head(max(0, args.top))

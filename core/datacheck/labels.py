@@ -38,9 +38,12 @@ def out_of_fold_probs(features: np.ndarray, labels: np.ndarray, n_classes: int, 
     return probs
 
 
-def label_issues(inputs: CheckInputs, folds: int = 5, seed: int = 0) -> pd.DataFrame:
+def label_issues(inputs: CheckInputs, folds: int = 5, seed: int = 0,
+                 probs: np.ndarray | None = None) -> pd.DataFrame:
     """One row per flagged example: ``index`` (into ``inputs.frame``), ``score`` (1 - cleanlab's
-    label quality: near 1, surely wrong), ``given``, ``suggested``, ``reason`` in plain words."""
+    label quality: near 1, surely wrong), ``given``, ``suggested``, ``reason`` in plain words.
+    ``probs``: out-of-fold probabilities computed elsewhere (the fine-tuned check); by default a
+    logistic regression on ``inputs.features``, fold by fold."""
     from cleanlab.filter import find_label_issues
     from cleanlab.rank import get_label_quality_scores
 
@@ -48,7 +51,8 @@ def label_issues(inputs: CheckInputs, folds: int = 5, seed: int = 0) -> pd.DataF
     names = [mask_label(n) for n in (inputs.label_names or [])]
     if len(np.unique(labels)) < 2 or len(labels) < 10:
         return pd.DataFrame(columns=["index", "score", "given", "suggested", "reason"])
-    probs = out_of_fold_probs(inputs.features, labels, len(names), folds, seed)
+    if probs is None:
+        probs = out_of_fold_probs(inputs.features, labels, len(names), folds, seed)
     quality = get_label_quality_scores(labels, probs)
     flagged = np.flatnonzero(find_label_issues(labels, probs, filter_by="prune_by_noise_rate"))
     rows = []

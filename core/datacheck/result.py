@@ -69,13 +69,14 @@ class DataCheck:
 
 
 def run_check(inputs: CheckInputs, folds: int = 5, seed: int = 0,
-              near_threshold: float = NEAR_THRESHOLD) -> DataCheck:
+              near_threshold: float = NEAR_THRESHOLD, probs: np.ndarray | None = None) -> DataCheck:
     """Every check the inputs allow: label issues (classification) or residuals and outliers
-    (regression), then duplicates and leakage."""
+    (regression), then duplicates and leakage. ``probs``: out-of-fold class probabilities from
+    elsewhere (``core.datacheck.finetune``) instead of the cheap model's."""
     start = time.perf_counter()
     parts: list[tuple[str, pd.DataFrame]] = []
     if inputs.is_classification:
-        parts.append((LABEL_ISSUE, label_issues(inputs, folds, seed)))
+        parts.append((LABEL_ISSUE, label_issues(inputs, folds, seed, probs)))
     elif inputs.targets is not None:
         parts.append((RESIDUAL, residual_issues(inputs, folds, seed)))
         parts.append((OUTLIER, feature_outliers(inputs)))
@@ -99,7 +100,8 @@ def run_check(inputs: CheckInputs, folds: int = 5, seed: int = 0,
                for split in SPLITS if split != "train"}
     examples = {split: int((inputs.frame["split"] == split).sum()) for split in SPLITS
                 if (inputs.frame["split"] == split).any()}
-    settings = {"folds": folds, "seed": seed, "near_threshold": near_threshold}
+    settings = {"folds": folds, "seed": seed, "near_threshold": near_threshold,
+                "finetune": probs is not None}
     return DataCheck(flags, counts, leakage, examples, inputs.feature_note, settings,
                      time.perf_counter() - start, list(inputs.notices),
                      list(inputs.label_names) if inputs.label_names else None)

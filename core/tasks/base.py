@@ -122,6 +122,7 @@ class Task(ABC):
     monitor: str = "loss"  # validation metric for early stopping / best checkpoint
     monitor_mode: str = "min"  # "min" or "max"
     headline_metric: str = "test_loss"  # final metric shown first in run tables and pickers
+    classifies: bool = True  # a classifier (labels, label issues) rather than a regressor
     #: Baselines recorded with every run as ``<headline>_<name>`` metrics (e.g. ``test_rmse_trees``);
     #: the Runs comparison shows the best one beside each run (``best_baseline``).
     baseline_names: tuple[str, ...] = ()
@@ -178,6 +179,11 @@ class Task(ABC):
 
         raise LoupeError(f"{self.title} runs have no data check yet.",
                          "check a text, image or tabular run.")
+
+    def evaluation_view(self, dataset: Dataset) -> Dataset:
+        """``dataset`` as evaluation reads it (no training augmentation): what a fold model of
+        the fine-tuned data check scores (``core.datacheck.finetune``)."""
+        return dataset
 
     # --- sample previews ------------------------------------------------------------------
     def sample_frame(self, name: str) -> pd.DataFrame | None:

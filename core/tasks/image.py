@@ -301,6 +301,10 @@ class ImageTask(Task):
                     split.append({**group, "params": params, "lr": cfg.train.lr * scale})
         return split
 
+    def evaluation_view(self, dataset: Any) -> Any:
+        """The training split without its augmentation (an ``ImageDataset`` with ``train=False``)."""
+        return ImageDataset(dataset.pool, dataset.indices, dataset.prep, train=False)
+
     def forward(self, model: nn.Module, batch: dict[str, torch.Tensor]
                 ) -> tuple[torch.Tensor, torch.Tensor]:
         pixels = batch["pixel_values"].contiguous(memory_format=torch.channels_last)

@@ -83,6 +83,7 @@ def split_indices(n: int, val: float, test: float, seed: int) -> dict[str, np.nd
 class TabularTask(Task):
     kind = "tabular"
     title = "Tabular regression"
+    classifies = False
     monitor = "loss"
     monitor_mode = "min"
     headline_metric = "test_rmse"

@@ -17,6 +17,7 @@ from core.datacheck import ISSUES, DataCheck, cached_check, check_run
 from core.datacheck.duplicates import NEAR_THRESHOLD
 from core.output import csv_bytes, md
 from core.plots import PALETTE, empty_figure
+from core.tasks import get_task
 from dashboard.components.data_review import compare_panel, review_panel
 from dashboard.components.feedback import notices, show_errors
 from dashboard.components.progress import phase_bar
@@ -75,17 +76,25 @@ def data_check_panel(store: Any, run: dict[str, Any], others: list[dict[str, Any
     near = c2.slider("Near-duplicate similarity", 0.90, 1.0, NEAR_THRESHOLD, 0.005, format="%.3f",
                      key=f"{key}_near", help="Cosine similarity of the features above which two "
                                              "examples count as near duplicates.")
+    finetune = get_task(run["task"]).classifies and c1.toggle(
+        "Fine-tune the run's model per fold", key=f"{key}_finetune",
+        help="Slow but closer to the real model: label issues from the run's own model trained "
+             "once per fold (as many trainings as folds) instead of a quick model on frozen "
+             "embeddings.")
     check = None
     with show_errors("Data check"):
-        check = cached_check(run["id"], store, folds=folds, near_threshold=near)
+        check = cached_check(run["id"], store, folds=folds, near_threshold=near, finetune=finetune)
     label = "Check again" if check is not None else "Check this run's data"
     c3.write("")  # aligns the button with the sliders
     if c3.button(label, type="primary" if check is None else "secondary", key=f"{key}_go"):
         with show_errors("Data check"), phase_bar("Checking the data…"):
-            check = check_run(run["id"], store, folds=folds, near_threshold=near, refresh=True)
+            check = check_run(run["id"], store, folds=folds, near_threshold=near, refresh=True,
+                              finetune=finetune)
     if check is None:
-        st.info("Not checked with these settings yet: press the button (about 15 s for a few "
-                "hundred examples on a laptop CPU; the result is kept).", icon=":material/fact_check:")
+        cost = (f"{folds} trainings of this run's model" if finetune else
+                "about 15 s for a few hundred examples on a laptop CPU")
+        st.info(f"Not checked with these settings yet: press the button ({cost}; the result is "
+                "kept).", icon=":material/fact_check:")
     else:
         show_check(check, key)
         if len(check.flags):
