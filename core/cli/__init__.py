@@ -1,8 +1,8 @@
 """`loupe` command line: train, resume, sweep, sweeps, predict, runs, show, cancel, delete, tag,
-samples, inspect, check, serve, serve-model, export, explain, doctor.
+samples, inspect, check, review, compare, serve, serve-model, export, explain, doctor.
 
 The parser is built here, in one place: each command group module (``core.cli.train``,
-``sweep``, ``predict``, ``runs``, ``inspect``, ``check``, ``serve``, ``export``, ``explain``,
+``sweep``, ``predict``, ``runs``, ``inspect``, ``check``, ``review``, ``serve``, ``export``, ``explain``,
 ``doctor``) adds its subcommands in ``add_parsers(sub)`` and binds each to its handler with
 ``set_defaults(func=...)``; ``main`` calls ``args.func(args)``. Group modules import only light
 modules at the top and the heavy ones (torch, pandas, the store) inside their handlers, so
@@ -24,11 +24,25 @@ from core.errors import LoupeError
 
 def build_parser() -> argparse.ArgumentParser:
     """Every subcommand of ``loupe``, in the order ``loupe --help`` lists them."""
-    from core.cli import check, deploy, doctor, explain, export, inspect, predict, runs, serve, sweep, train
+    from core.cli import (
+        check,
+        deploy,
+        doctor,
+        explain,
+        export,
+        inspect,
+        predict,
+        review,
+        runs,
+        serve,
+        sweep,
+        train,
+    )
 
     parser = argparse.ArgumentParser(prog="loupe", description="Train, compare, predict and explain.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (train, sweep, predict, runs, inspect, check, serve, deploy, export, explain, doctor):
+    groups = (train, sweep, predict, runs, inspect, check, review, serve, deploy, export, explain, doctor)
+    for group in groups:
         group.add_parsers(sub)  # each binds its subcommands with set_defaults(func=...)
     return parser
 

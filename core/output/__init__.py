@@ -28,6 +28,7 @@ from core.output.masking import (
     mask_message,
     mask_names,
     mask_table,
+    shell_path,
     show_path,
     show_source,
 )
@@ -36,5 +37,5 @@ __all__ = [
     "FORMULA_PREFIXES", "TABLE_SUFFIXES", "atomic_dir", "atomic_write", "check_new_dir", "check_output",
     "check_outputs", "csv_bytes", "csv_safe", "html_text", "is_machine_key", "mask_data",
     "mask_label", "mask_message", "mask_names", "mask_table", "md", "md_code", "md_inline_html",
-    "neutralise_cell", "show_path", "show_source", "table_bytes", "term", "write_table",
+    "neutralise_cell", "shell_path", "show_path", "show_source", "table_bytes", "term", "write_table",
 ]

@@ -147,6 +147,16 @@ def show_path(path: str | os.PathLike[str] | None) -> str:
     return mask_message(p.name or raw)
 
 
+def shell_path(path: str | os.PathLike[str]) -> str:
+    """``show_path`` that a shell can use in a printed command: inside the state folder,
+    ``$LOUPE_HOME/…`` when that variable is set, else ``~/.local/share/loupe/…`` (the default
+    folder, without the user's name)."""
+    shown = show_path(path)
+    if shown.startswith(_HOME_ENV) and not os.environ.get("LOUPE_HOME"):
+        return "~/.local/share/loupe" + shown.removeprefix(_HOME_ENV)
+    return shown
+
+
 def show_source(source: object) -> str:
     """A data source (``sample:name``, a file, a folder, a zip) for a card, report or terminal."""
     return show_path(str(source)) if source not in (None, "") else "—"

@@ -11,9 +11,10 @@ import streamlit as st
 
 from core.datacheck import DataCheck
 from core.datacheck.compare import compare_versions
+from core.datacheck.review import suggested_class
 from core.datacheck.versions import ACTIONS, Decision, save_version
 from core.jobs import start_job
-from core.output import mask_label, md
+from core.output import md
 from dashboard.components.feedback import show_errors
 from dashboard.components.run_picker import COMPARE
 
@@ -27,8 +28,7 @@ BULK = {"": "decide row by row", "keep": "keep every flagged example", "exclude"
 def _review_table(check: DataCheck, bulk: str = "") -> pd.DataFrame:
     flags = check.flags.dropna(subset=["ref"]).drop_duplicates("ref")  # one decision per example
     classes = check.classes or []
-    shown = {mask_label(c): c for c in classes}
-    suggested = [shown.get(s) if isinstance(s, str) else None for s in flags["suggested"]]
+    suggested = [suggested_class(check, s) for s in flags["suggested"]]
     table = pd.DataFrame({"ref": flags["ref"].to_numpy(), "row": flags["row"].to_numpy(),
                           "decision": UNDECIDED,
                           "new label": suggested if classes else [float("nan")] * len(flags),
