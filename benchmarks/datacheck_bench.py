@@ -9,10 +9,15 @@ are flipped at random (photos: moved to another class folder). Then:
 2. ``check_run`` on that run: precision at k (k = the number flipped: how many of the k
    highest-scored label flags are flipped rows), recall (flipped rows among all label flags),
    seconds;
-3. the flagged rows are left out and the same default config trains again -> clean accuracy.
+3. the flagged rows are left out through the product's own path (``loupe review --all exclude
+   --issue 'label issue'``: a reviewed version of the data, same split) and the same config
+   trains again -> clean accuracy, and ``compare_versions`` on the run's own test split.
+
+``--finetune``: the label issues come from the run's model fine-tuned once per fold (K
+trainings) instead of the logistic regression on frozen embeddings.
 
     python benchmarks/datacheck_bench.py reviews [--flip 0.05] [--no-retrain]
-    python benchmarks/datacheck_bench.py photos --folder ../shared/data/cats-dogs-photos
+    python benchmarks/datacheck_bench.py photos --folder ../shared/data/cats-dogs-photos [--finetune]
 """
 
 from __future__ import annotations
@@ -74,10 +79,7 @@ def reviews(args: argparse.Namespace, home: Path, store) -> None:  # noqa: ANN00
     test_path, noisy_path = home / "clean_test.csv", home / "noisy.csv"
     test.to_csv(test_path, index=False)
     noisy.to_csv(noisy_path, index=False)
-    _run(args, store, "text", noisy_path, {f"row {i + 1}" for i in flipped}, test_path, label,
-         lambda rows: noisy.drop(index=[int(r.split()[1]) - 1 for r in rows]).to_csv(home / "kept.csv",
-                                                                                     index=False)
-         or home / "kept.csv")
+    _run(args, store, "text", noisy_path, {f"row {i + 1}" for i in flipped}, test_path, label)
 
 
 def photos(args: argparse.Namespace, home: Path, store) -> None:  # noqa: ANN001
@@ -104,22 +106,19 @@ def photos(args: argparse.Namespace, home: Path, store) -> None:  # noqa: ANN001
         (test_root / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source / rel, test_root / rel)
 
-    def kept(rows: list[str]) -> Path:
-        out = home / "kept"
-        shutil.copytree(noisy_root, out)
-        for row in rows:
-            (out / row).unlink(missing_ok=True)
-        return out
-
-    _run(args, store, "image", noisy_root, moved, test_root, None, kept)
+    _run(args, store, "image", noisy_root, moved, test_root, None)
 
 
-def _run(args, store, task, noisy, flipped_rows, test_path, label, keep) -> None:  # noqa: ANN001
+def _run(args, store, task, noisy, flipped_rows, test_path, label) -> None:  # noqa: ANN001
     from core.datacheck import check_run
+    from core.datacheck.compare import compare_versions
+    from core.datacheck.review import bulk_decisions
+    from core.datacheck.versions import save_version
+    from core.train import train
 
     anchor = _train(task, noisy, store, label)
     start = time.perf_counter()
-    check = check_run(anchor, store)
+    check = check_run(anchor, store, finetune=args.finetune)
     seconds = time.perf_counter() - start
     score = _score(check, flipped_rows)
     print(f"{task}: {score['flipped']} labels flipped of {sum(check.examples.values()):,}; "
@@ -131,11 +130,15 @@ def _run(args, store, task, noisy, flipped_rows, test_path, label, keep) -> None
     if args.no_retrain:
         return
     before = _clean_accuracy(anchor, test_path)
-    rows = list(check.flags[check.flags["issue"] == "label issue"]["row"])
-    after_run = _train(task, keep(rows), store, label)
-    after = _clean_accuracy(after_run, test_path)
-    print(f"  clean test accuracy: trained on noisy data {before:.4f} (anchor), without the "
-          f"{len(rows)} flagged rows {after:.4f}; ratio {after / before:.3f}")
+    version = save_version(anchor, bulk_decisions(check, "exclude", ["label issue"]), store)
+    result = train(version.config, store)
+    assert result.status == "completed", result
+    after = _clean_accuracy(result.run_id, test_path)
+    print(f"  clean test accuracy: trained on noisy data {before:.4f} (anchor), on the reviewed "
+          f"version ({version.edits.summary()}) {after:.4f}; ratio {after / before:.3f}")
+    diff = compare_versions(anchor, result.run_id, store)
+    print(f"  compare on the run's own (noisy) test split: {diff.summary()}")
+    print("  " + diff.metrics.round(4).to_string(index=False).replace("\n", "\n  "))
 
 
 def main() -> None:
@@ -145,6 +148,7 @@ def main() -> None:
     parser.add_argument("--flip", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-retrain", action="store_true")
+    parser.add_argument("--finetune", action="store_true", help="the fine-tuned check (K trainings)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="loupe-check-bench-") as tmp:
         home = Path(tmp)
