@@ -21,6 +21,7 @@ from core.tasks import get_task
 from dashboard.components.data_review import compare_panel, review_panel
 from dashboard.components.feedback import notices, show_errors
 from dashboard.components.progress import phase_bar
+from dashboard.components.runs_table import duration
 
 SHOWN = ["issue", "score", "split", "row", "preview", "reason", "duplicate_of"]
 COLUMN_CONFIG = {
@@ -91,7 +92,9 @@ def data_check_panel(store: Any, run: dict[str, Any], others: list[dict[str, Any
             check = check_run(run["id"], store, folds=folds, near_threshold=near, refresh=True,
                               finetune=finetune)
     if check is None:
-        cost = (f"{folds} trainings of this run's model" if finetune else
+        took = duration(run.get("started_at"), run.get("finished_at"), run.get("status"))
+        cost = (f"{folds} trainings of this run's model" + (f", each about as long as its {took}"
+                                                             if took else "") if finetune else
                 "about 15 s for a few hundred examples on a laptop CPU")
         st.info(f"Not checked with these settings yet: press the button ({cost}; the result is "
                 "kept).", icon=":material/fact_check:")
