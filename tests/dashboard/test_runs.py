@@ -99,6 +99,7 @@ def test_data_check_tab_computes_once_then_shows_the_kept_result(tmp_path: Path,
     at = open_page("runs", {"compare_ids": [run_id]})
     no_exception(at)
     assert any("Not checked with these settings yet" in i.value for i in at.info)
+    assert not [t for t in at.toggle if "Fine-tune" in t.label]  # a regressor has no label issues
     next(b for b in at.button if b.label == "Check this run's data").click().run(timeout=300)
     no_exception(at)
     check = cached_check(run_id)
@@ -115,6 +116,28 @@ def test_data_check_tab_computes_once_then_shows_the_kept_result(tmp_path: Path,
     no_exception(again)
     kept = next(d.value for d in again.dataframe if "reason" in d.value.columns)
     assert set(kept["issue"]) == {"feature outlier"} and kept["reason"].iloc[0].startswith("floor = 4,000")
+
+
+def test_fine_tuned_check_toggle_of_a_classifier_says_what_it_costs(tmp_path: Path, monkeypatch) -> None:
+    import pandas as pd
+
+    from core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+    from core.store import RunStore
+    from core.train import train
+    from tests.core.test_datacheck_runs import flipped_reviews
+
+    monkeypatch.setenv("LOUPE_HOME", str(tmp_path / "home"))
+    texts, labels, _ = flipped_reviews(2)
+    pd.DataFrame({"review": texts, "sentiment": labels}).to_csv(tmp_path / "reviews.csv", index=False)
+    cfg = RunConfig(task="text", name="reviews", data=DataConfig(source=str(tmp_path / "reviews.csv"),
+                                                                 label_column="sentiment"),
+                    model=ModelConfig(name="minilm", max_length=32),
+                    train=TrainConfig(epochs=1, max_steps=1, batch_size=16, device="cpu", patience=0))
+    run_id = train(cfg, RunStore()).run_id
+    at = open_page("runs", {"compare_ids": [run_id]})
+    at.toggle(key=f"datacheck_{run_id}_finetune").set_value(True).run()
+    no_exception(at)
+    assert any("5 trainings of this run's model, each about as long as its" in i.value for i in at.info)
 
 
 def test_data_check_of_clean_data_says_nothing_was_flagged(trained: str) -> None:
