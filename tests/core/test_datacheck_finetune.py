@@ -19,7 +19,7 @@ from core.errors import LoupeError  # noqa: E402
 from core.phases import reporting  # noqa: E402
 from core.store import RunStore  # noqa: E402
 from core.tasks import get_task  # noqa: E402
-from tests.core.test_datacheck_runs import flipped_reviews  # noqa: E402
+from tests.core.test_datacheck_runs import flipped_reviews, reviews_config  # noqa: E402
 from tests.core.test_explain_fixtures import train_run  # noqa: E402
 
 
@@ -38,10 +38,7 @@ def test_text_fine_tuned_per_fold_finds_flipped_reviews(store: RunStore, tmp_pat
     texts, labels, flipped = flipped_reviews(1)
     path = tmp_path / "reviews.csv"
     pd.DataFrame({"review": texts, "sentiment": labels}).to_csv(path, index=False)
-    cfg = RunConfig(task="text", name="reviews", data=DataConfig(source=str(path), label_column="sentiment"),
-                    model=ModelConfig(name="minilm", max_length=32),
-                    train=TrainConfig(epochs=1, max_steps=2, batch_size=16, device="cpu", patience=0))
-    run_id = train_run(cfg, store)
+    run_id = train_run(reviews_config(path, max_steps=2), store)
     task = get_task("text")
     data = task.load_data(store.config(run_id))
     probs = finetuned_out_of_fold(task, store.config(run_id), data, folds=3)

@@ -53,16 +53,21 @@ def flipped_reviews(seed: int, n: int = 6) -> tuple[list[str], list[str], list[i
     return texts, labels, flipped
 
 
+def reviews_config(path: Path, max_steps: int = 1) -> RunConfig:
+    """A tiny MiniLM run on a reviews CSV (columns review, sentiment)."""
+    return RunConfig(task="text", name="reviews", data=DataConfig(source=str(path), label_column="sentiment"),
+                     model=ModelConfig(name="minilm", max_length=32),
+                     train=TrainConfig(epochs=1, max_steps=max_steps, batch_size=16, device="cpu",
+                                       patience=0))
+
+
 def test_text_flipped_labels_and_a_case_only_duplicate(store: RunStore, tmp_path: Path) -> None:
     texts, labels, flipped = flipped_reviews(0)
     texts.append("  the HEADPHONES works perfectly and i love it ")  # row 1, case and spaces aside
     labels.append("positive")
     path = tmp_path / "reviews.csv"
     pd.DataFrame({"review": texts, "sentiment": labels}).to_csv(path, index=False)
-    cfg = RunConfig(task="text", name="reviews", data=DataConfig(source=str(path), label_column="sentiment"),
-                    model=ModelConfig(name="minilm", max_length=32),
-                    train=TrainConfig(epochs=1, max_steps=1, batch_size=16, device="cpu", patience=0))
-    run_id = train_run(cfg, store)
+    run_id = train_run(reviews_config(path), store)
     check = check_run(run_id, store, folds=4)
     found = {int(r.split()[1]) - 1 for r in _flags(check, "label issue")["row"]}  # data row -> index
     assert len(found & set(flipped)) >= 4, (flipped, check.flags[["row", "reason"]])

@@ -121,19 +121,14 @@ def test_data_check_tab_computes_once_then_shows_the_kept_result(tmp_path: Path,
 def test_fine_tuned_check_toggle_of_a_classifier_says_what_it_costs(tmp_path: Path, monkeypatch) -> None:
     import pandas as pd
 
-    from core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
     from core.store import RunStore
     from core.train import train
-    from tests.core.test_datacheck_runs import flipped_reviews
+    from tests.core.test_datacheck_runs import flipped_reviews, reviews_config
 
     monkeypatch.setenv("LOUPE_HOME", str(tmp_path / "home"))
     texts, labels, _ = flipped_reviews(2)
     pd.DataFrame({"review": texts, "sentiment": labels}).to_csv(tmp_path / "reviews.csv", index=False)
-    cfg = RunConfig(task="text", name="reviews", data=DataConfig(source=str(tmp_path / "reviews.csv"),
-                                                                 label_column="sentiment"),
-                    model=ModelConfig(name="minilm", max_length=32),
-                    train=TrainConfig(epochs=1, max_steps=1, batch_size=16, device="cpu", patience=0))
-    run_id = train(cfg, RunStore()).run_id
+    run_id = train(reviews_config(tmp_path / "reviews.csv"), RunStore()).run_id
     at = open_page("runs", {"compare_ids": [run_id]})
     at.toggle(key=f"datacheck_{run_id}_finetune").set_value(True).run()
     no_exception(at)
