@@ -105,8 +105,14 @@ def compare_versions(before_id: str, after_id: str, store: Any = None,
     if len(relabelled):
         notes.append(f"{len(relabelled):,} {split} examples carry a corrected label in the second run: "
                      "its metrics are measured against the corrected labels.")
+    left_out = int((~first["ref"].isin(second["ref"])).sum())
+    if left_out:
+        notes.append(f"The second run's {split} metrics are over {left_out:,} fewer examples (its "
+                     "data left them out): part of the metric change is those examples, not the model; "
+                     f"on the {len(both):,} examples in both runs, the changed predictions below are the "
+                     "model's own difference.")
     return VersionComparison(_metric_table(before, after, split), rows.reset_index(drop=True), split,
-                             len(both), int((~first["ref"].isin(second["ref"])).sum()), notes)
+                             len(both), left_out, notes)
 
 
 def _row_label(ref: str) -> str:

@@ -120,6 +120,7 @@ def test_table_review_retrains_without_the_typo(store: RunStore, tmp_path: Path)
     diff = compare_versions(run_id, retrained, store)
     first = _where(get_task("tabular").load_data(store.config(run_id)))
     assert diff.left_out == (first["21"] == "test")
+    assert (diff.left_out > 0) == any("fewer examples" in n for n in diff.notes)
     assert diff.common == sum(s == "test" for s in first.values()) - diff.left_out
     rmse = diff.metrics.set_index("metric").loc["test_rmse"]
     assert rmse["change"] == pytest.approx(rmse["after"] - rmse["before"])
