@@ -22,7 +22,8 @@ DECISION_COLUMN = "decision"
 LABEL_COLUMNS = ("new_label", "new label", "new_value", "new value")
 
 
-def _reviewable(check: Any, issues: Sequence[str] = ()) -> pd.DataFrame:
+def reviewable_flags(check: Any, issues: Sequence[str] = ()) -> pd.DataFrame:
+    """The flags a review decides on: one per example (by ``ref``), of ``issues`` when given."""
     flags = check.flags.dropna(subset=["ref"])
     if len(check.flags) and flags.empty:
         raise LoupeError("This data check was kept before reviews existed.",
@@ -48,7 +49,7 @@ def bulk_decisions(check: Any, action: str, issues: Sequence[str] = ()) -> list[
     if action not in BULK_ACTIONS:
         raise LoupeError(f"'{action}' is not a review action.", f"use one of {', '.join(BULK_ACTIONS)}.")
     out = []
-    for flag in _reviewable(check, issues).itertuples(index=False):
+    for flag in reviewable_flags(check, issues).itertuples(index=False):
         label = suggested_class(check, getattr(flag, "suggested", None)) if action == "relabel" else None
         if action == "relabel" and label is None:
             continue  # a duplicate or an outlier has no suggested class
@@ -68,7 +69,7 @@ def read_decisions(check: Any, path: str | Path) -> list[Decision]:
                          "write the flags with `loupe check RUN_ID --out flags.csv`, add a column "
                          "'decision' (keep, exclude or relabel) and, to relabel, 'new_label'.")
     label_column = next((c for c in LABEL_COLUMNS if c in frame.columns), None)
-    flags = _reviewable(check)
+    flags = reviewable_flags(check)
     by_place = {(str(f.split), str(f.row)): f for f in flags.itertuples(index=False)}
     by_row: dict[str, list[Any]] = {}
     for f in flags.itertuples(index=False):

@@ -11,7 +11,7 @@ import streamlit as st
 
 from core.datacheck import DataCheck
 from core.datacheck.compare import compare_versions
-from core.datacheck.review import suggested_class
+from core.datacheck.review import reviewable_flags, suggested_class
 from core.datacheck.versions import ACTIONS, Decision, save_version
 from core.jobs import start_job
 from core.output import md
@@ -26,7 +26,7 @@ BULK = {"": "decide row by row", "keep": "keep every flagged example", "exclude"
 
 
 def _review_table(check: DataCheck, bulk: str = "") -> pd.DataFrame:
-    flags = check.flags.dropna(subset=["ref"]).drop_duplicates("ref")  # one decision per example
+    flags = reviewable_flags(check)
     classes = check.classes or []
     suggested = [suggested_class(check, s) for s in flags["suggested"]]
     table = pd.DataFrame({"ref": flags["ref"].to_numpy(), "row": flags["row"].to_numpy(),
