@@ -10,6 +10,7 @@ VENV ?= $(if $(PYTHON),.venv-$(PYTHON),.venv)
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTHONS ?= 3.10 3.11 3.12 3.13
+UV ?=
 
 .PHONY: run test test-core lint bench browser-deps lock canary clean
 
@@ -21,7 +22,10 @@ $(STAMP): pyproject.toml $(wildcard locks/py*.txt)
 	lock=locks/py$$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])').txt; \
 	if [ ! -f $$lock ]; then echo "No $$lock: this Python is not supported/tested (see README)." \
 		"Use PYTHON=3.10 ... 3.13, or add it to .ci/lock.py and run make lock."; exit 1; fi; \
-	$(PY) -m pip install -q -c $$lock -e '.[dev]'
+	@# UV (set by .ci/run): install with uv instead, which hardlinks one copy of each package
+	@# across venvs (the four CI venvs then fit the CI machine's disk).
+	if [ -n "$(UV)" ]; then $(UV) pip install -q --python $(PY) -c $$lock -e '.[dev]'; \
+	else $(PY) -m pip install -q -c $$lock -e '.[dev]'; fi
 	touch $(STAMP)
 
 run: $(STAMP)
