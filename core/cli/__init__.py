@@ -1,5 +1,5 @@
 """`loupe` command line: train, resume, sweep, sweeps, predict, runs, show, cancel, delete, tag,
-samples, inspect, check, review, compare, serve, serve-model, export, explain, doctor.
+samples, inspect, check, slices, review, compare, serve, serve-model, export, explain, doctor.
 
 The parser is built here, in one place: each command group module (``core.cli.train``,
 ``sweep``, ``predict``, ``runs``, ``inspect``, ``check``, ``review``, ``serve``, ``export``, ``explain``,

@@ -27,6 +27,14 @@ def add_parsers(sub: Any) -> None:
     json_flag(c)
     c.set_defaults(func=cmd_check)
 
+    s = sub.add_parser("slices", help="where a run's model does worst on its own split (error slices)")
+    s.add_argument("run_id")
+    s.add_argument("--split", default="test", choices=["test", "val", "train"],
+                   help="the split to score (default test)")
+    s.add_argument("--refresh", action="store_true", help="recompute instead of reading the cache")
+    json_flag(s)
+    s.set_defaults(func=cmd_slices)
+
 
 def cmd_check(args: argparse.Namespace) -> int:
     from core.datacheck import check_run
@@ -58,4 +66,23 @@ def cmd_check(args: argparse.Namespace) -> int:
     flags = [{k: v for k, v in f.items() if k not in INTERNAL} for f in payload["flags"]]
     payload["flags"] = flags[: max(0, args.top)] if out is None else flags
     emit(args, payload, "\n".join(lines))
+    return 0
+
+
+def cmd_slices(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from core.output import mask_message
+    from core.split_slices import SPLIT_NAMES, slices_table, split_evaluation
+
+    evaluation = split_evaluation(args.run_id, args.split, refresh=args.refresh)
+    lines = [mask_message(f"{SPLIT_NAMES[args.split].capitalize()} split: {evaluation.summary()}"),
+             *[f"note: {mask_message(n)}" for n in evaluation.notices]]
+    if evaluation.slices:
+        lines += ["", "Slices that do worse than the whole split, worst first:",
+                  slices_table(evaluation).to_string(index=False)]
+    else:
+        lines.append("No slice of at least 5 examples does worse than the whole split.")
+    payload = {k: v for k, v in asdict(evaluation).items() if k not in ("true", "pred")}
+    emit(args, {"run_id": args.run_id, "split": args.split, **payload}, "\n".join(lines))
     return 0

@@ -165,6 +165,7 @@ def build_html_report(run_id: str, store: RunStore | None = None, explanations: 
     doc.add("curves", "Training curves", "".join(map(doc.figure, _curve_figures(store.curves(run["id"])))))
     doc.add("predictions", "Predictions", "".join(map(doc.figure, _prediction_figures(report))))
     doc.add("examples", "Most confident mistakes", _examples(report))
+    doc.add("slices", "Where the model does worst (test split)", _slices(run, store, doc))
     shown = [(f"<h3>{_m(title)}</h3>" if title else "") + doc.figure(fig)
              for title, fig in _explanations(explanations)]
     doc.add("explanations", "Explanations", "".join(shown))
@@ -174,6 +175,27 @@ def build_html_report(run_id: str, store: RunStore | None = None, explanations: 
     doc.add("limitations", "Limitations", _list(limitations(run, report, configs)))
     doc.add("notices", "Notices", _list(report.get("notices") or [], css="notice", render=_m))
     return _page(run, doc)
+
+
+def _slices(run: dict[str, Any], store: RunStore, doc: _Doc) -> str:
+    """The test split's error slices (``core.split_slices``: computed once, then cached), or a
+    line saying why there are none; nothing for a run without a trained model."""
+    if run["status"] != "completed" or not (store.artifacts(run["id"])["kind"] == "model").any():
+        return ""
+    from core.batch_eval import slices_figure
+    from core.split_slices import slices_table, split_evaluation
+
+    try:
+        evaluation = split_evaluation(run["id"], "test", store)
+    except Exception as exc:  # noqa: BLE001  (an optional section must not sink the report)
+        return f'<p class="notice">Error slices could not be computed: {_m(exc)}</p>'
+    intro = (f"<p>{_m(evaluation.summary())}. The test split cut by each column (a category, a "
+             "quarter of a number's range or of the text lengths, an image's size, the true "
+             "class); slices of at least 5 examples that do worse than the whole split, worst "
+             "first.</p>")
+    if not evaluation.slices:
+        return intro + "<p>No slice of at least 5 examples does worse than the whole split.</p>"
+    return intro + doc.figure(slices_figure(evaluation)) + _table(slices_table(evaluation))
 
 
 def _explanations(items: Explanations) -> list[tuple[str, Any]]:

@@ -185,6 +185,14 @@ class Task(ABC):
         the fine-tuned data check scores (``core.datacheck.finetune``)."""
         return dataset
 
+    def split_frame(self, data: PreparedData, split: str) -> tuple[pd.DataFrame, str]:
+        """(one split of the run's data as columns a person reads, the truth column's name): what
+        a split's error slices cut (``core.split_slices``); rows in the split's order."""
+        from core.errors import LoupeError
+
+        raise LoupeError(f"{self.title} runs have no error slices yet.",
+                         "look at a text, image or tabular run.")
+
     # --- sample previews ------------------------------------------------------------------
     def sample_frame(self, name: str) -> pd.DataFrame | None:
         """Built-in sample ``name`` as one table (for the privacy report, masked preview and

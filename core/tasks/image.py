@@ -25,7 +25,7 @@ from torch import nn
 from core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from core.datasets import image_samples
 from core.datasets.edits import edited_fingerprint, edits_notice, read_edits
-from core.datasets.image_dataset import ImageDataset, collate_images, worst_images
+from core.datasets.image_dataset import ImageDataset, collate_images, masked, worst_images
 from core.datasets.image_transforms import (
     IMAGE_SUFFIXES,
     Preprocess,
@@ -46,11 +46,14 @@ from core.tasks import register
 from core.tasks.base import Predictor, PreparedData, Task
 from core.tasks.image_predictor import (  # noqa: F401  (ImagePredictor: re-exported)
     CONFIG_FILE,
+    HEIGHT,
     HF_CONFIG_DIR,
     LABELS_FILE,
     WEIGHTS_FILE,
+    WIDTH,
     ImagePredictor,
     _unwrap,
+    image_size,
 )
 
 WORST_IMAGES = 16
@@ -219,6 +222,19 @@ class ImageTask(Task):
     def describe_inputs(self, data: PreparedData) -> Sequence[str]:
         return ["image"]
 
+    def split_frame(self, data: PreparedData, split: str) -> tuple[Any, str]:
+        """Masked file names, the class and each image's size in pixels as stored (before any
+        resizing), so slices can say "images 300 px wide or less do worst"."""
+        import pandas as pd
+
+        dataset, labels = getattr(data, split), list(data.meta["labels"])
+        records = [dataset.record(i) for i in range(len(dataset))]
+        sizes = [image_size(r.path) if r.path else dataset.pixels(i).shape[1::-1]
+                 for i, r in enumerate(records)]
+        return pd.DataFrame({"image": [masked(r.name) for r in records],
+                             "label": [labels[r.label] for r in records],
+                             WIDTH: [s[0] for s in sizes], HEIGHT: [s[1] for s in sizes]}), "label"
+
     def check_inputs(self, data: PreparedData, cfg: RunConfig) -> Any:
         """Pooled features of the pretrained EfficientNet-Lite0 backbone (at the run's input size);
         a run without pretrained weights gets 16x16 colour thumbnails instead (no backbone that
@@ -229,7 +245,6 @@ class ImageTask(Task):
         from PIL import Image
 
         from core.datacheck.inputs import SPLITS, CheckInputs, thumbnail_url
-        from core.datasets.image_dataset import masked
 
         parts = [(split, getattr(data, split)) for split in SPLITS]
         items = [(split, d, i) for split, d in parts for i in range(len(d))]

@@ -29,6 +29,7 @@ from core.tasks.base import Predictor
 CONFIG_FILE = "config.json"
 LABELS_FILE = "labels.json"
 WEIGHTS_FILE = "model.safetensors"
+WIDTH, HEIGHT = "width_px", "height_px"  # an image's size as stored, for error slices
 CLASS_FOLDER = "class_folder"  # predict_file: the class sub-folder an image is in, when it names a class
 HF_CONFIG_DIR = "hf_config"
 
@@ -133,6 +134,9 @@ class ImagePredictor(Predictor):
         result["image"] = [masked(r.as_posix()) for r in relative]
         folders = [r.parts[0] if len(r.parts) > 1 and r.parts[0] in self.labels else None for r in relative]
         result.attrs["prediction_columns"] = [c for c in result.columns if c != "image"]
+        sizes = [(None, None) if f.is_symlink() else image_size(f) for f in files]  # links: not read
+        result.insert(1, WIDTH, pd.array([s[0] for s in sizes], dtype="Int64"))
+        result.insert(2, HEIGHT, pd.array([s[1] for s in sizes], dtype="Int64"))
         if any(folders):  # a class-folder tree: the folder is the true class (core.batch_eval)
             result.insert(1, CLASS_FOLDER, folders)
             result.attrs[TRUTH_ATTR] = CLASS_FOLDER
@@ -154,6 +158,16 @@ class ImagePredictor(Predictor):
             raise LoupeError(f"No images found in {path}.",
                              "add JPEG, PNG, WebP, BMP or GIF files.")
         return path, files
+
+
+def image_size(path: str | Path) -> tuple[int | None, int | None]:
+    """(width, height) in pixels from the file's header, without decoding it; (None, None) when
+    it is not a readable image (the prediction's error column says why)."""
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None, None
 
 
 def _hidden(path: Path, root: Path) -> bool:

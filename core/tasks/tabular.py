@@ -203,6 +203,9 @@ class TabularTask(Task):
                             edited_fingerprint(table.fingerprint, edits), notices=notices, raw=raw,
                             refs={k: [str(refs[i]) for i in v] for k, v in idx.items()})
 
+    def split_frame(self, data: PreparedData, split: str) -> tuple[pd.DataFrame, str]:
+        return data.raw[split].reset_index(drop=True), data.meta["preprocessing"]["target"]
+
     def check_inputs(self, data: PreparedData, cfg: RunConfig) -> Any:
         from core.tasks.tabular_check import check_inputs
 

@@ -174,6 +174,11 @@ class TextTask(Task):
     def describe_inputs(self, data: PreparedData) -> Sequence[str]:
         return ["text"]
 
+    def split_frame(self, data: PreparedData, split: str) -> tuple[pd.DataFrame, str]:
+        dataset, labels = getattr(data, split), list(data.meta["labels"])
+        return pd.DataFrame({"text": list(dataset.texts),
+                             "label": [labels[i] for i in dataset.labels]}), "label"
+
     def check_inputs(self, data: PreparedData, cfg: RunConfig) -> Any:
         """Texts embedded by the frozen pretrained encoder the run started from (mean-pooled);
         exact duplicates: equal text once case and spacing are ignored."""

@@ -3,18 +3,19 @@ and the confusion matrix or the predicted-vs-true and residual plots, all masked
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from core.batch_eval import BatchEvaluation, batch_figures, slices_figure
 from core.output import mask_message, md
 from core.plots import format_number
+from core.split_slices import slices_table
 
 NAMES = {"accuracy": "Accuracy", "macro_f1": "Macro-F1", "rmse": "RMSE", "mae": "MAE", "r2": "R²"}
 
 
-def show_batch_evaluation(evaluation: BatchEvaluation, key: str) -> None:
-    st.subheader("How the model did on this file")
+def show_batch_evaluation(evaluation: BatchEvaluation, key: str, what: str = "file") -> None:
+    """``what``: what was scored, for the headings ("file", "test split")."""
+    st.subheader(f"How the model did on this {what}")
     st.caption(md(mask_message(
         f"Scored against column '{evaluation.truth_column}' on {evaluation.rows:,} rows"
         + (f"; {evaluation.skipped:,} rows without a usable label or prediction are left out."
@@ -28,18 +29,9 @@ def show_batch_evaluation(evaluation: BatchEvaluation, key: str) -> None:
     for i, (column, figure) in enumerate(zip(st.columns(len(figures)), figures, strict=True)):
         column.plotly_chart(figure, key=f"{key}_figure_{i}")
     if evaluation.slices:
-        st.markdown("**Where it does worst.** The file cut by each of its columns (a category, a "
+        st.markdown(f"**Where it does worst.** The {what} cut by each of its columns (a category, a "
                     "quarter of a number's range, a quarter of the text lengths, the true class); "
-                    "slices of at least 5 rows that do worse than the whole file.")
+                    f"slices of at least 5 rows that do worse than the whole {what}.")
         left, right = st.columns([3, 2])
         left.plotly_chart(slices_figure(evaluation), key=f"{key}_slices")
-        right.dataframe(_slices_table(evaluation), hide_index=True, key=f"{key}_slices_table")
-
-
-def _slices_table(evaluation: BatchEvaluation) -> pd.DataFrame:
-    name = "accuracy" if evaluation.task == "classification" else "RMSE"
-    return pd.DataFrame({"column": [s.column for s in evaluation.slices],
-                         "slice": [s.value for s in evaluation.slices],
-                         "rows": [s.rows for s in evaluation.slices],
-                         name: [format_number(s.metric) for s in evaluation.slices],
-                         "vs all rows": [f"{s.gap:+.3g}" for s in evaluation.slices]})
+        right.dataframe(slices_table(evaluation), hide_index=True, key=f"{key}_slices_table")

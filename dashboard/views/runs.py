@@ -21,6 +21,7 @@ from dashboard.components.feedback import show_errors
 from dashboard.components.kinds import best_baseline, headline_metric
 from dashboard.components.run_picker import COMPARE, remember
 from dashboard.components.runs_table import COLUMN_CONFIG, runs_frame
+from dashboard.components.slices_view import error_slices_panel
 from dashboard.resources import get_store, run_curves, run_report
 
 ALL = "(all)"
@@ -67,8 +68,8 @@ if not selected:
 records = [store.get_run(run_id) for run_id in selected]
 labels = {r["id"]: r["name"] for r in records}
 remember(selected[0])
-tab_curves, tab_metrics, tab_hp, tab_reports, tab_check, tab_manage = st.tabs(
-    ["Curves", "Metrics", "Hyperparameters", "Reports", "Data check", "Manage"])
+tab_curves, tab_metrics, tab_hp, tab_reports, tab_slices, tab_check, tab_manage = st.tabs(
+    ["Curves", "Metrics", "Hyperparameters", "Reports", "Error slices", "Data check", "Manage"])
 
 with tab_curves, show_errors("Curves"):
     frames = []
@@ -117,6 +118,11 @@ with tab_reports, show_errors("Reports"):
             for j, fig in enumerate(plots.report_figures(report, run["name"]) if report else
                                     [plots.empty_figure(run["name"], "No report: the run has not finished")]):
                 st.plotly_chart(fig, key=f"report_{run['id']}_{j}")
+
+with tab_slices:
+    sliced = selected[0] if len(selected) == 1 else st.selectbox(
+        "Run", selected, format_func=lambda i: f"{labels[i]} · {i}", key="runs_slices_id")
+    error_slices_panel(store, next(r for r in records if r["id"] == sliced))
 
 with tab_check:
     checked = selected[0] if len(selected) == 1 else st.selectbox(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.dashboard.conftest import no_exception, open_page, seed_runs
 
 
@@ -38,8 +40,8 @@ def test_compare_selected_runs(store) -> None:
     ids = seed_runs(store, 4)
     at = open_page("runs", {"compare_ids": ids[:3]})
     no_exception(at)
-    assert [t.label for t in at.tabs] == ["Curves", "Metrics", "Hyperparameters", "Reports", "Data check",
-                                          "Manage"]
+    assert [t.label for t in at.tabs] == ["Curves", "Metrics", "Hyperparameters", "Reports", "Error slices",
+                                          "Data check", "Manage"]
     metrics = at.dataframe[1].value
     assert set(metrics["id"]) == set(ids[:3])
     assert at.selectbox(key="runs_hp_metric").value in {"test_rmse", "test_loss", "test_macro_f1"}
@@ -116,6 +118,34 @@ def test_data_check_tab_computes_once_then_shows_the_kept_result(tmp_path: Path,
     no_exception(again)
     kept = next(d.value for d in again.dataframe if "reason" in d.value.columns)
     assert set(kept["issue"]) == {"feature outlier"} and kept["reason"].iloc[0].startswith("floor = 4,000")
+
+
+def test_error_slices_tab_computes_on_request_then_shows_the_kept_result(tmp_path: Path,
+                                                                          monkeypatch) -> None:
+    from core.split_slices import cached_split_evaluation
+    from core.store import RunStore
+
+    monkeypatch.setenv("LOUPE_HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    run_id = _rents_run(tmp_path / "home")
+    at = open_page("runs", {"compare_ids": [run_id]})
+    no_exception(at)
+    assert cached_split_evaluation(run_id) is None  # nothing computed on opening the page
+    next(b for b in at.button if b.label == "Find error slices on the test split").click().run(timeout=300)
+    no_exception(at)
+    evaluation = cached_split_evaluation(run_id)
+    assert evaluation is not None and evaluation.rows > 0
+    assert evaluation.metrics["rmse"] == pytest.approx(RunStore().get_run(run_id)["metrics"]["test_rmse"],
+                                                       rel=1e-4)
+    assert any(s.value == "How the model did on this test split" for s in at.subheader)
+    if evaluation.slices:
+        table = next(d.value for d in at.dataframe if "vs all rows" in d.value.columns)
+        assert len(table) == len(evaluation.slices)
+    again = open_page("runs", {"compare_ids": [run_id]})  # a new visit: the kept result, no click
+    assert any(s.value == "How the model did on this test split" for s in again.subheader)
+    again.radio(key=f"slices_split_{run_id}").set_value("val").run()
+    no_exception(again)
+    assert any(b.label == "Find error slices on the validation split" for b in again.button)
 
 
 def test_fine_tuned_check_toggle_of_a_classifier_says_what_it_costs(tmp_path: Path, monkeypatch) -> None:
