@@ -136,17 +136,19 @@ def _regression(column: str, truth: pd.Series, pred: pd.Series) -> BatchEvaluati
                            true=t[::step].tolist(), pred=p[::step].tolist(), notices=notices)
 
 
-def batch_figures(evaluation: BatchEvaluation) -> list[Any]:
+def batch_figures(evaluation: BatchEvaluation, what: str = "file") -> list[Any]:
     """The plots for ``evaluation``: the confusion matrix, or predicted-vs-true and residuals.
-    Class labels are masked as every label Loupe shows (``class_metric_name``)."""
+    Class labels are masked as every label Loupe shows (``class_metric_name``). ``what``: what
+    was scored, for the titles ("file", "test split")."""
     from core.evaluate import class_metric_name
     from core.plots import confusion_figure, predicted_vs_true_figure, residual_figure
 
     if evaluation.task == "classification":
         names = [class_metric_name(label) for label in evaluation.labels]
-        return [confusion_figure(names, evaluation.matrix, title="Confusion matrix of this file")]
-    return [predicted_vs_true_figure(evaluation.true, evaluation.pred, title="Predicted vs true (this file)"),
-            residual_figure(evaluation.true, evaluation.pred, title="Residuals (this file)")]
+        return [confusion_figure(names, evaluation.matrix, title=f"Confusion matrix of this {what}")]
+    true, pred = evaluation.true, evaluation.pred
+    return [predicted_vs_true_figure(true, pred, title=f"Predicted vs true (this {what})"),
+            residual_figure(true, pred, title=f"Residuals (this {what})")]
 
 
 def slices_figure(evaluation: BatchEvaluation) -> Any:

@@ -25,12 +25,13 @@ def show_batch_evaluation(evaluation: BatchEvaluation, key: str, what: str = "fi
         column.metric(name, format_number(value))
     for note in evaluation.notices:
         st.warning(md(mask_message(note)), icon=":material/warning:")
-    figures = batch_figures(evaluation)
+    figures = batch_figures(evaluation, what)
     for i, (column, figure) in enumerate(zip(st.columns(len(figures)), figures, strict=True)):
         column.plotly_chart(figure, key=f"{key}_figure_{i}")
     if evaluation.slices:
         st.markdown(f"**Where it does worst.** The {what} cut by each of its columns (a category, a "
-                    "quarter of a number's range, a quarter of the text lengths, the true class); "
+                    "quarter of a number's range or of the text lengths, an image's size, the true "
+                    "class); "
                     f"slices of at least 5 rows that do worse than the whole {what}.")
         left, right = st.columns([3, 2])
         left.plotly_chart(slices_figure(evaluation), key=f"{key}_slices")
