@@ -17,6 +17,7 @@ from core.errors import LoupeError
 from core.output import mask_message
 from core.store.uploads import find_upload, remember_choices
 from core.tasks import all_tasks, get_task
+from dashboard.components.data_check_view import data_check_panel
 from dashboard.components.feedback import notices, show_errors
 from dashboard.components.privacy_view import privacy_overview
 from dashboard.components.uploads import drop_unreadable, pick_upload
@@ -135,3 +136,16 @@ if check or use:
 if Path(source).suffix.lower() == ".zip":
     st.caption("Images are decoded and checked when you press **Check data**; unreadable files are "
                "listed with the reason.")
+
+# Issue 19: the data check from the data's side; it needs a run (its model and split).
+st.subheader("Wrong labels, duplicates and outliers")
+trained = store.list_runs(task=kind, status="completed", limit=200)
+trained = trained[trained["data_source"] == source]
+if trained.empty:
+    st.caption("Train a run on this data, then check it here (or on Runs → Data check, or with "
+               "`loupe check RUN_ID`): the check scores every row with the run's model and split.")
+else:
+    names = dict(zip(trained["id"], trained["name"], strict=True))
+    checked = st.selectbox("Check with run", list(names), key=f"data_check_run_{kind}",
+                           format_func=lambda i: mask_message(f"{names[i]} · {i}"))
+    data_check_panel(store, store.get_run(checked))

@@ -134,3 +134,26 @@ def test_image_zip_is_checked_by_the_image_kind() -> None:
     next(b for b in at.button if b.label == "Check data").click().run()
     no_exception(at)
     assert at.success and "Ready" in at.success[0].value, [e.value for e in at.error]
+
+
+def test_data_check_from_the_data_page_uses_a_run_trained_on_this_data(loupe_home) -> None:
+    from core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+    from core.store import RunStore
+    from core.train import train
+
+    at = open_page("data")
+    at.radio(key="data_mode").set_value("Use a sample").run()
+    no_exception(at)
+    assert any("Train a run on this data, then check it here" in c.value for c in at.caption)
+    from core.datasets.samples import sample_source
+
+    source = sample_source(at.selectbox(key="data_sample_tabular").value)
+    cfg = RunConfig(task="tabular", name="houses",
+                    data=DataConfig(source=source, target="price", max_rows=300),
+                    model=ModelConfig(name="trees"), train=TrainConfig(device="cpu"))
+    run_id = train(cfg, RunStore()).run_id
+    at = open_page("data")
+    at.radio(key="data_mode").set_value("Use a sample").run()
+    no_exception(at)
+    assert at.selectbox(key="data_check_run_tabular").value == run_id
+    assert any(b.label == "Check this run's data" for b in at.button)
