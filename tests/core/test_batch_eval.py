@@ -3,7 +3,6 @@ the scores against direct computations, rows that cannot be scored, and the CLI 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +12,13 @@ from PIL import Image
 from sklearn.metrics import accuracy_score, f1_score, mean_squared_error, r2_score
 
 from core.batch_eval import TRUTH_ATTR, batch_figures, evaluate_batch
-from core.store import RunStore
-from tests.core.test_explain_fixtures import image_run, linear_tabular_run, text_run, tiny_text_model
+from tests.core.test_explain_fixtures import (
+    image_run,
+    linear_tabular_run,
+    runs_in_home,
+    text_run,
+    tiny_text_model,
+)
 
 
 # --- the scoring itself, on tables written here -------------------------------------------
@@ -63,15 +67,9 @@ def test_no_truth_column_or_nothing_usable_gives_none() -> None:
 # --- each kind finds its truth in a real file, with a real model ----------------------------
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    home = tmp_path_factory.mktemp("batch_eval")
-    old = os.environ.get("LOUPE_HOME")
-    os.environ["LOUPE_HOME"] = str(home)
-    try:
-        store = RunStore(home / "loupe.duckdb")
-        return {"home": str(home), "text": text_run(store, tiny_text_model(home / "tiny-bert")),
-                "image": image_run(store), "tabular": linear_tabular_run(store)}
-    finally:
-        os.environ.pop("LOUPE_HOME") if old is None else os.environ.__setitem__("LOUPE_HOME", old)
+    return runs_in_home(tmp_path_factory.mktemp("batch_eval"), lambda store, home: {
+        "text": text_run(store, tiny_text_model(home / "tiny-bert")), "image": image_run(store),
+        "tabular": linear_tabular_run(store)})
 
 
 @pytest.fixture

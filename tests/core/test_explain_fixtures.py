@@ -6,10 +6,23 @@ exercise the whole path: run store -> artifact -> ``load_predictor`` -> ``explai
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 from core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from core.store import RunStore
+
+
+def runs_in_home(home: Path, build: Callable[[RunStore, Path], dict[str, str]]) -> dict[str, str]:
+    """``build(store, home)``'s run ids (plus "home") trained into a history of their own at
+    ``home``, with LOUPE_HOME pointing there only while they train (for module fixtures)."""
+    old = os.environ.get("LOUPE_HOME")
+    os.environ["LOUPE_HOME"] = str(home)
+    try:
+        return {"home": str(home), **build(RunStore(home / "loupe.duckdb"), home)}
+    finally:
+        os.environ.pop("LOUPE_HOME") if old is None else os.environ.__setitem__("LOUPE_HOME", old)
 
 
 def train_run(cfg: RunConfig, store: RunStore) -> str:

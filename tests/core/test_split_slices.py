@@ -5,7 +5,6 @@ cached, and the CLI, the HTML report and image sizes carry it."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,7 @@ from core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from core.errors import LoupeError
 from core.split_slices import split_evaluation
 from core.store import RunStore
-from tests.core.test_explain_fixtures import image_run, train_run
+from tests.core.test_explain_fixtures import image_run, runs_in_home, train_run
 
 
 def noisy_region_run(store: RunStore, folder: Path) -> str:
@@ -40,14 +39,8 @@ def noisy_region_run(store: RunStore, folder: Path) -> str:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    home = tmp_path_factory.mktemp("split_slices")
-    old = os.environ.get("LOUPE_HOME")
-    os.environ["LOUPE_HOME"] = str(home)
-    try:
-        store = RunStore(home / "loupe.duckdb")
-        return {"home": str(home), "tabular": noisy_region_run(store, home), "image": image_run(store)}
-    finally:
-        os.environ.pop("LOUPE_HOME") if old is None else os.environ.__setitem__("LOUPE_HOME", old)
+    return runs_in_home(tmp_path_factory.mktemp("split_slices"), lambda store, home: {
+        "tabular": noisy_region_run(store, home), "image": image_run(store)})
 
 
 @pytest.fixture
