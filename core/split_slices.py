@@ -19,6 +19,7 @@ from typing import Any
 from core.batch_eval import TRUTH_ATTR, BatchEvaluation, evaluate_batch
 from core.batch_slices import Slice
 from core.errors import LoupeError
+from core.tasks.base import join_predictions
 
 SPLITS = ("test", "val", "train")
 SPLIT_NAMES = {"test": "test", "val": "validation", "train": "training"}
@@ -65,14 +66,9 @@ def _evaluate(run: dict[str, Any], store: Any, split: str) -> BatchEvaluation:
     if frame.empty:
         raise LoupeError(f"Run {run['id']} has no {SPLIT_NAMES[split]} examples.",
                          "pick another split (test, val or train).")
-    inputs, _ = task.onnx().split_inputs(data, split)
-    predictor = task.load_predictor(store.artifact_path(run["id"], "model"), "cpu")
-    predicted = predictor.predict(inputs)["prediction"].to_numpy()
-    frame = frame.copy()
-    column = _free_name(frame, "prediction")
-    frame[column] = predicted
-    frame.attrs.update({TRUTH_ATTR: truth, "renamed": {"prediction": column},
-                        "prediction_columns": [column]})
+    _, _, predicted = predict_split(task, data, store, run["id"], split)
+    frame = join_predictions(frame, predicted[["prediction"]])
+    frame.attrs[TRUTH_ATTR] = truth
     evaluation = evaluate_batch(frame, data.meta.get("labels") or None)
     if evaluation is None:  # every kind's split has its truth: this is a bug, said plainly
         raise LoupeError(f"Run {run['id']}'s {SPLIT_NAMES[split]} split could not be scored.",
@@ -97,10 +93,12 @@ def slices_table(evaluation: BatchEvaluation) -> Any:
                          "vs all rows": [f"{s.gap:+.3g}" for s in evaluation.slices]})
 
 
-def _free_name(frame: Any, name: str) -> str:
-    while name in frame.columns:  # a table may have its own "prediction" column
-        name = f"model_{name}"
-    return name
+def predict_split(task: Any, data: Any, store: Any, run_id: str, split: str) -> tuple[Any, Any, Any]:
+    """(the split's inputs as ``Predictor.predict`` takes them, their true targets, the run's
+    model's output on them): shared with the comparison of two runs (``core.datacheck.compare``)."""
+    inputs, truth = task.onnx().split_inputs(data, split)
+    predictor = task.load_predictor(store.artifact_path(run_id, "model"), "cpu")
+    return inputs, truth, predictor.predict(inputs)
 
 
 def _cache_path(store: Any, run_id: str, split: str) -> Path:

@@ -39,15 +39,14 @@ class VersionComparison:
 
 
 def _split_predictions(run: dict[str, Any], store: Any, split: str) -> tuple[pd.DataFrame, Any]:
-    from core.deploy.compress import onnx_hook
+    from core.split_slices import predict_split
     from core.tasks import get_task
 
     task = get_task(run["task"])
     data = task.load_data(store.config(run["id"]))
-    inputs, truth = onnx_hook(run["task"]).split_inputs(data, split)
-    predictor = task.load_predictor(store.artifact_path(run["id"], "model"), "cpu")
-    predicted = predictor.predict(inputs)["prediction"].to_numpy()
-    frame = pd.DataFrame({"ref": data.refs[split], "truth": truth, "prediction": predicted})
+    inputs, truth, predicted = predict_split(task, data, store, run["id"], split)
+    frame = pd.DataFrame({"ref": data.refs[split], "truth": truth,
+                          "prediction": predicted["prediction"].to_numpy()})
     frame["example"] = _previews(inputs, data, split)
     return frame, data
 
