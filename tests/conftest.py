@@ -11,7 +11,9 @@ import torch
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-torch.set_num_threads(2)
+# CI runs two Pythons side by side on its cores and sets LOUPE_TEST_THREADS (and OMP_NUM_THREADS,
+# for the `loupe` subprocesses) to its share, so the lanes do not oversubscribe the CPU.
+torch.set_num_threads(int(os.environ.get("LOUPE_TEST_THREADS", "2")))
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"

@@ -21,8 +21,6 @@ from core.models import text_models as tm
 from core.runtime import inference_runtime
 from core.tasks.text import TextPredictor, TextTask
 
-torch.set_num_threads(2)
-
 
 @pytest.fixture(autouse=True)
 def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
