@@ -1,9 +1,10 @@
 """`loupe` command line: train, resume, sweep, sweeps, predict, runs, show, cancel, delete, tag,
-samples, inspect, check, slices, review, compare, serve, serve-model, export, explain, doctor.
+samples, inspect, check, slices, review, compare, serve, serve-model, export, explain, whatif,
+doctor.
 
 The parser is built here, in one place: each command group module (``core.cli.train``,
 ``sweep``, ``predict``, ``runs``, ``inspect``, ``check``, ``review``, ``serve``, ``export``, ``explain``,
-``doctor``) adds its subcommands in ``add_parsers(sub)`` and binds each to its handler with
+``whatif``, ``doctor``) adds its subcommands in ``add_parsers(sub)`` and binds each to its handler with
 ``set_defaults(func=...)``; ``main`` calls ``args.func(args)``. Group modules import only light
 modules at the top and the heavy ones (torch, pandas, the store) inside their handlers, so
 ``loupe --help`` stays fast.
@@ -37,11 +38,13 @@ def build_parser() -> argparse.ArgumentParser:
         serve,
         sweep,
         train,
+        whatif,
     )
 
     parser = argparse.ArgumentParser(prog="loupe", description="Train, compare, predict and explain.")
     sub = parser.add_subparsers(dest="command", required=True)
-    groups = (train, sweep, predict, runs, inspect, check, review, serve, deploy, export, explain, doctor)
+    groups = (train, sweep, predict, runs, inspect, check, review, serve, deploy, export, explain, whatif,
+              doctor)
     for group in groups:
         group.add_parsers(sub)  # each binds its subcommands with set_defaults(func=...)
     return parser

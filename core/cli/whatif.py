@@ -1,0 +1,247 @@
+"""`loupe whatif RUN_ID --input …`: edit an input and compare, find a counterfactual, or draw a
+table feature's effect curves.
+
+  loupe whatif RUN --input 'great film' --edited 'dull film'        text: both side by side
+  loupe whatif RUN --input '{"sqft": 900, …}' --set sqft=1400       table: the edited row
+  loupe whatif RUN --input 'great film' --counterfactual [--edit mask]
+  loupe whatif RUN --input rows.csv --row 3 --counterfactual --target 500000 --editable sqft
+  loupe whatif RUN --feature sqft [--split val] [--out curves.csv]
+
+Everything printed is masked (``core.cli.output.emit``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from core.cli.output import emit
+from core.errors import LoupeError
+
+
+def add_parsers(sub: Any) -> argparse.ArgumentParser:
+    w = sub.add_parser("whatif", help="edit an input and compare; counterfactuals; feature effects")
+    w.add_argument("run_id")
+    w.add_argument("--input", help="as for `loupe explain`: a text, an image file, a JSON row or a file "
+                   "of inputs (with --row)")
+    w.add_argument("--row", type=int, default=0, help="which row of an --input file (0-based)")
+    w.add_argument("--edited", help="text/image run: the edited input to compare with --input")
+    w.add_argument("--set", action="append", default=[], metavar="COL=VALUE",
+                   help="table run: change a column of the --input row (repeatable)")
+    w.add_argument("--counterfactual", action="store_true",
+                   help="find the smallest change that flips the class (text) or moves the "
+                   "prediction past --target (table)")
+    w.add_argument("--edit", choices=["remove", "mask"], default="remove",
+                   help="text counterfactual: remove words or replace them by the mask token")
+    w.add_argument("--max-evals", type=int, help="text counterfactual: SHAP model evaluations")
+    w.add_argument("--target", type=float, help="table counterfactual: the value to reach")
+    w.add_argument("--direction", choices=["above", "below"],
+                   help="table counterfactual: reach above or below --target (default: the side "
+                   "it is not on)")
+    w.add_argument("--editable", action="append", metavar="COL",
+                   help="table counterfactual: a column that may change (repeatable or comma-"
+                   "separated; default: every input column)")
+    w.add_argument("--feature", help="table run: ICE lines and partial dependence of this column")
+    w.add_argument("--split", choices=["train", "val", "test"], default="val",
+                   help="--feature: the rows averaged (default: the whole validation split)")
+    w.add_argument("--out", help="write the main table to this file (.csv, .tsv, .jsonl or .parquet)")
+    w.add_argument("--force", action="store_true", help="replace an existing --out file")
+    w.add_argument("--device", default="auto")
+    w.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    w.set_defaults(func=cmd_whatif, method="shap")
+    return w
+
+
+def cmd_whatif(args: argparse.Namespace) -> int:
+    from core.output import TABLE_SUFFIXES, check_outputs
+    from core.store import RunStore
+
+    check_outputs([(args.out, TABLE_SUFFIXES, "table", "--out")], force=args.force)
+    store = RunStore()
+    run = store.get_run(args.run_id)
+    args.run_id, kind = run["id"], run["task"]
+    if args.feature:
+        return _effects(args, store, kind)
+    from core.cli.explain import resolve_input
+
+    original = resolve_input(args, kind, store)
+    if args.counterfactual:
+        return _text_counterfactual(args, store, original) if kind == "text" else \
+            _table_counterfactual(args, store, kind, original)
+    return _compare(args, store, kind, original)
+
+
+def _compare(args: argparse.Namespace, store: Any, kind: str, original: Any) -> int:
+    from core.cli.explain import summary
+    from core.whatif import compare_edit
+
+    if kind == "tabular":
+        if not args.set:
+            raise LoupeError("Nothing was edited.", "change a column with --set COL=VALUE.")
+        from core.explain.shap_tabular import row_frame
+        from core.predict import load_predictor
+
+        original = row_frame(original, load_predictor(args.run_id, store, "cpu").input_columns)
+        edited = _set_columns(original, args.set)
+    elif args.edited is None:
+        raise LoupeError("Nothing was edited.", "give the edited input with --edited.")
+    elif kind == "image":
+        from pathlib import Path
+
+        edited = Path(args.edited).expanduser()
+        if not edited.is_file():
+            from core.output import show_path
+
+            raise LoupeError(f"--edited {show_path(edited)} is not a file.", "give an image file.")
+    else:
+        edited = args.edited
+    result = compare_edit(args.run_id, original, edited, store=store, device=args.device)
+    payload = {"changed": result.changed(), "original": summary(result.original),
+               "edited": summary(result.edited)}
+    if "label" in result.original.prediction:
+        head = f"the decision {'CHANGED' if result.changed() else 'held'}"
+    else:
+        a, b = (float(e.prediction["value"]) for e in (result.original, result.edited))
+        head = f"the prediction moved by {b - a:+.6g}"
+    lines = [f"run {args.run_id} · what-if: {head}", "", "original: " + _prediction_line(result.original),
+             "edited:   " + _prediction_line(result.edited), ""]
+    lines += _attribution_diff(result)
+    _write(args, _diff_frame(result))
+    emit(args, payload, "\n".join(lines))
+    return 0
+
+
+def _prediction_line(expl: Any) -> str:
+    from core.output import mask_label
+
+    pred = expl.prediction
+    if "label" in pred:
+        probs = pred.get("probabilities") or {}
+        shown = ", ".join(f"{mask_label(k)} {v:.1%}" for k, v in probs.items())
+        return f"{mask_label(pred['label'])} ({pred['confidence']:.1%})" + (f"  [{shown}]" if shown else "")
+    return f"{float(pred['value']):.6g}"
+
+
+def _diff_frame(result: Any) -> Any:
+    """The main tables of both explanations, side by side where they share rows."""
+    import pandas as pd
+
+    from core.output import mask_table
+
+    a, b = mask_table(result.original.frame()), mask_table(result.edited.frame())
+    if "feature" in a.columns and "feature" in b.columns:  # tables: one row per feature
+        keep = [c for c in ("feature", "value", "shap") if c in a.columns]
+        return a[keep].merge(b[keep], on="feature", suffixes=("_original", "_edited"))
+    a.insert(0, "input", "original")
+    b.insert(0, "input", "edited")
+    return pd.concat([a, b], ignore_index=True)
+
+
+def _attribution_diff(result: Any) -> list[str]:
+    frame = _diff_frame(result)
+    if frame.empty:
+        return []
+    if "shap_original" in frame.columns:
+        frame = frame.assign(change=frame["shap_edited"] - frame["shap_original"])
+        frame = frame.reindex(frame["change"].abs().sort_values(ascending=False).index)
+        return ["attributions (largest change first):", frame.head(12).to_string(index=False)]
+    return ["attributions:", frame.head(40).to_string(index=False, max_colwidth=30)]
+
+
+def _set_columns(original: Any, assignments: list[str]) -> Any:
+    from core.output import mask_message
+
+    row = original.copy()
+    for item in assignments:
+        column, sep, value = item.partition("=")
+        if not sep or not column:
+            raise LoupeError(f"--set {mask_message(item)} is not COL=VALUE.", "write e.g. --set sqft=1400.")
+        if column not in row.columns:
+            raise LoupeError(f"--set names column {mask_message(repr(column))}, which the model does "
+                             "not read.", f"use one of: {', '.join(map(str, row.columns))}.")
+        row[column] = row[column].astype(object)
+        row.iloc[0, row.columns.get_loc(column)] = _number_or_text(value)
+    return row
+
+
+def _number_or_text(value: str) -> Any:
+    try:
+        return float(value)
+    except ValueError:
+        return value
+
+
+def _text_counterfactual(args: argparse.Namespace, store: Any, text: Any) -> int:
+    from core.output import mask_label, mask_message
+    from core.whatif import text_counterfactual
+
+    if not isinstance(text, str):
+        raise LoupeError("A text counterfactual needs one text.", "pass --input 'some text'.")
+    cf = text_counterfactual(args.run_id, text, args.edit, store, args.max_evals, args.device)
+    verb = "removing" if cf.edit == "remove" else "masking"
+    lines = [f"run {args.run_id} · counterfactual ({verb} words)"]
+    if cf.found:
+        lines += [f"{verb} {len(cf.words)} of {cf.word_count} words flips "
+                  f"{mask_label(cf.original_label)} -> {mask_label(cf.new_label)}:",
+                  "  words:  " + ", ".join(cf.words), "  edited: " + cf.edited_text]
+    lines += [f"original: {_probs(cf.original_probabilities)}", f"edited:   {_probs(cf.new_probabilities)}"]
+    lines += [f"note: {mask_message(n)}" for n in cf.notices]
+    lines.append(f"({cf.model_calls} model calls, {cf.evaluations} texts scored, {cf.seconds:.2f} s)")
+    emit(args, cf.to_dict(), "\n".join(lines))
+    return 0
+
+
+def _probs(probs: dict[str, float]) -> str:
+    from core.output import mask_label
+
+    return ", ".join(f"{mask_label(k)} {v:.1%}" for k, v in probs.items())
+
+
+def _table_counterfactual(args: argparse.Namespace, store: Any, kind: str, row: Any) -> int:
+    from core.output import mask_message
+    from core.whatif import table_counterfactual
+
+    if kind != "tabular":
+        raise LoupeError(f"Counterfactuals of {kind} runs are not in the command line yet.",
+                         "use a text or table run.")
+    if args.target is None:
+        raise LoupeError("A table counterfactual needs the value to reach.", "add --target VALUE.")
+    editable = [c.strip() for item in args.editable for c in item.split(",") if c.strip()] \
+        if args.editable else None
+    cf = table_counterfactual(args.run_id, row, args.target, args.direction, editable, store)
+    frame = cf.changes_frame()
+    lines = [f"run {args.run_id} · counterfactual: prediction {cf.original_prediction:.6g}, "
+             f"target {cf.direction} {cf.target:.6g}"]
+    if not frame.empty:
+        lines.append(frame.to_string(index=False))
+    lines += [f"note: {mask_message(n)}" for n in cf.notices]
+    lines.append(f"({cf.model_calls} model calls, {cf.evaluations} rows scored, {cf.seconds:.2f} s)")
+    _write(args, frame)
+    emit(args, cf.to_dict(), "\n".join(lines))
+    return 0
+
+
+def _effects(args: argparse.Namespace, store: Any, kind: str) -> int:
+    from core.output import mask_message
+    from core.whatif import feature_effects
+
+    if kind != "tabular":
+        raise LoupeError("Feature effect curves are for table runs.", "pick a tabular run.")
+    curves = feature_effects(args.run_id, args.feature, args.split, store=store)
+    frame = curves.frame()
+    _write(args, frame)
+    payload = {"feature": args.feature, "rows": curves.rows, "split": args.split,
+               "table": json.loads(frame.to_json(orient="records"))}
+    lines = [f"run {args.run_id} · {mask_message(args.feature)}: partial dependence over all "
+             f"{curves.rows} rows of the {args.split} split, ICE lines of {len(curves.ice_rows)} rows",
+             frame.to_string(index=False, max_cols=6)]
+    emit(args, payload, "\n".join(lines))
+    return 0
+
+
+def _write(args: argparse.Namespace, frame: Any) -> None:
+    if args.out:
+        from core.output import write_table
+
+        write_table(frame, args.out, force=args.force)
