@@ -3,6 +3,7 @@
 #   make test                  python3 from PATH, venv .venv
 #   make test PYTHON=3.13      pyenv's 3.13 (or python3.13 on PATH), venv .venv-3.13
 #   make test-core PYTHON=3.12 install + ruff + tests/core only
+#   make test-compat PYTHON=3.13  install + ruff + the tests that cross every library boundary
 #   make lock                  re-resolve locks/ for every supported Python and print what changed
 #   make canary                newest releases (no lock, no upper bounds) + a small test set
 PYTHON ?=
@@ -12,7 +13,16 @@ STAMP := $(VENV)/.installed
 PYTHONS ?= 3.10 3.11 3.12 3.13
 UV ?=
 
-.PHONY: run test test-core lint bench browser-deps lock canary clean
+# One module per library boundary (torch training, transformers, shap on text/image/table and its
+# custom maskers, duckdb, LightGBM, ONNX export, Streamlit pages, the privacy end-to-end): what
+# CI runs on the Pythons whose packages another Python's full run already covers (less one
+# 2-minute network-fitting test of test_trees.py that tests no library boundary).
+COMPAT_TESTS := $(addprefix tests/core/test_,cli_startup.py store.py trees.py text_model.py \
+	explain_text.py explain_tabular.py explain_image.py whatif.py export.py privacy_end_to_end.py) \
+	tests/dashboard/test_predict_explain_export.py \
+	--deselect tests/core/test_trees.py::test_network_fits_a_skewed_target_on_the_scale_that_wins_on_validation
+
+.PHONY: run test test-core test-compat lint bench browser-deps lock canary clean
 
 $(STAMP): pyproject.toml $(wildcard locks/py*.txt)
 	test -x $(PY) || $(if $(PYTHON),$$(.ci/find_python $(PYTHON)),python3) -m venv $(VENV)
@@ -43,6 +53,10 @@ test: $(STAMP) browser-deps
 test-core: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m pytest tests/core
+
+test-compat: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m pytest $(COMPAT_TESTS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

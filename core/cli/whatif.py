@@ -67,8 +67,11 @@ def cmd_whatif(args: argparse.Namespace) -> int:
 
     original = resolve_input(args, kind, store)
     if args.counterfactual:
-        return _text_counterfactual(args, store, original) if kind == "text" else \
-            _table_counterfactual(args, store, kind, original)
+        if kind == "text":
+            return _text_counterfactual(args, store, original)
+        if kind == "image":
+            return _image_counterfactual(args, store, original)
+        return _table_counterfactual(args, store, kind, original)
     return _compare(args, store, kind, original)
 
 
@@ -192,6 +195,24 @@ def _text_counterfactual(args: argparse.Namespace, store: Any, text: Any) -> int
     return 0
 
 
+def _image_counterfactual(args: argparse.Namespace, store: Any, image: Any) -> int:
+    from core.output import mask_label, mask_message
+    from core.whatif import image_counterfactual
+
+    cf = image_counterfactual(args.run_id, image, store, args.device)
+    lines = [f"run {args.run_id} · counterfactual (occluding SHAP regions)"]
+    if cf.found:
+        lines.append(f"occluding {len(cf.regions)} regions ({cf.pixel_share:.1%} of the model's crop) "
+                     f"flips {mask_label(cf.original_label)} -> {mask_label(cf.new_label)}: regions "
+                     + ", ".join(map(str, cf.regions)))
+    lines += [f"original: {_probs(cf.original_probabilities)}", f"edited:   {_probs(cf.new_probabilities)}"]
+    lines += [f"note: {mask_message(n)}" for n in cf.notices]
+    lines.append(f"({cf.model_calls} model calls, {cf.evaluations} images scored, {cf.seconds:.2f} s "
+                 "after the SHAP explanation)")
+    emit(args, cf.to_dict(), "\n".join(lines))
+    return 0
+
+
 def _probs(probs: dict[str, float]) -> str:
     from core.output import mask_label
 
@@ -203,8 +224,8 @@ def _table_counterfactual(args: argparse.Namespace, store: Any, kind: str, row: 
     from core.whatif import table_counterfactual
 
     if kind != "tabular":
-        raise LoupeError(f"Counterfactuals of {kind} runs are not in the command line yet.",
-                         "use a text or table run.")
+        raise LoupeError(f"Counterfactuals of {kind} runs are not available.",
+                         "use a text, image or table run.")
     if args.target is None:
         raise LoupeError("A table counterfactual needs the value to reach.", "add --target VALUE.")
     editable = [c.strip() for item in args.editable for c in item.split(",") if c.strip()] \

@@ -4,9 +4,11 @@ from core.whatif.api import (
     EditComparison,
     compare_edit,
     feature_effects,
+    image_counterfactual,
     table_counterfactual,
     text_counterfactual,
 )
 
-__all__ = ["EditComparison", "compare_edit", "feature_effects", "table_counterfactual",
+__all__ = ["EditComparison", "compare_edit", "feature_effects", "image_counterfactual",
+           "table_counterfactual",
            "text_counterfactual"]

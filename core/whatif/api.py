@@ -3,6 +3,7 @@
 - ``compare_edit(run_id, original, edited)``: both inputs' predictions and SHAP explanations,
   side by side (text, image or table; each explanation is cached like ``explain``'s);
 - ``text_counterfactual(run_id, text)``: the fewest words whose removal (or masking) flips it;
+- ``image_counterfactual(run_id, image)``: the fewest SHAP regions whose occlusion flips it;
 - ``table_counterfactual(run_id, row, target)``: the closest edits past a target value;
 - ``feature_effects(run_id, feature)``: ICE lines and partial dependence over a whole split,
   the model's outputs on the grid cached per process so a slider redraws without the model.
@@ -62,6 +63,18 @@ def text_counterfactual(run_id: str, text: str, edit: str = "remove", store: Any
     store, run = _run(run_id, store, "text")
     predictor = load_predictor(run["id"], store, device)
     return find_counterfactual(predictor, text, edit, max_evals or DEFAULT_MAX_EVALS)
+
+
+def image_counterfactual(run_id: str, image: Any, store: Any = None, device: str = "auto",
+                         **explain_params: Any) -> Any:
+    """``core.whatif.image.find_image_counterfactual`` over the image's SHAP regions."""
+    from core.explain import explain
+    from core.predict import load_predictor
+    from core.whatif.image import find_image_counterfactual
+
+    store, run = _run(run_id, store, "image")
+    explanation = explain(run["id"], image, store=store, device=device, **explain_params)
+    return find_image_counterfactual(load_predictor(run["id"], store, device), explanation)
 
 
 def table_counterfactual(run_id: str, row: Any, target: float, direction: str | None = None,
