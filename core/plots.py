@@ -9,7 +9,6 @@ as that module exists, and a missing module never breaks the import of this one.
 from __future__ import annotations
 
 import importlib
-import json
 import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -270,7 +269,9 @@ def metrics_table(runs: Iterable[dict[str, Any]], prefixes: Sequence[str] = ("te
     for run in runs:
         metrics = run.get("metrics")
         if metrics is None:
-            metrics = json.loads(run.get("metrics_json") or "{}")
+            from core.store.runs import metrics_from_json
+
+            metrics = metrics_from_json(run.get("metrics_json"))
         row = {"run": run.get("name") or run.get("id"), "id": run.get("id"), "task": run.get("task"),
                "status": run.get("status")}
         best = baseline(str(run.get("task")), metrics) if baseline is not None else None

@@ -17,6 +17,7 @@ from core.errors import LoupeError
 from core.paths import loupe_home
 from core.store import RunStore
 from core.store import uploads as _uploads
+from core.store.runs import metrics_from_json
 from core.store.uploads import safe_name  # noqa: F401  (re-exported for the pages and tests)
 
 
@@ -111,7 +112,7 @@ def finished_run(row: dict[str, Any]) -> dict[str, Any]:
     """A full run record from a ``list_runs`` row of a finished run: its config never changes, so
     it is cached, which saves a store round trip per page view."""
     run = dict(row)
-    run["metrics"] = json.loads(run.pop("metrics_json", None) or "{}")
+    run["metrics"] = metrics_from_json(run.pop("metrics_json", None))
     run["tags"] = list(run["tags"]) if run.get("tags") is not None else []
     run["config"] = _config(str(get_store().home), run["id"])
     return run

@@ -42,6 +42,7 @@ def add_parsers(sub: Any) -> None:
 def cmd_runs(args: argparse.Namespace) -> int:
     from core.output import mask_message
     from core.store import RunStore
+    from core.store.runs import metrics_from_json
 
     store = RunStore()
     store.recover_interrupted()
@@ -55,7 +56,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
         return 0
     rows = []
     for run in runs.itertuples():
-        metrics = json.loads(run.metrics_json or "{}")
+        metrics = metrics_from_json(run.metrics_json)
         headline = next((f"{k}={metrics[k]:.4g}" for k in ("test_r2", "test_accuracy", "test_macro_f1")
                          if k in metrics), "")
         rows.append([run.id, run.task, mask_message(run.name), run.status,

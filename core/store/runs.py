@@ -68,6 +68,12 @@ def stored_config(cfg: RunConfig) -> RunConfig:
     return cfg.replace(name=_user_text(cfg.name), tags=[_user_text(t) for t in cfg.tags])
 
 
+def metrics_from_json(raw: Any) -> dict[str, Any]:
+    """A run's metrics from its ``metrics_json`` cell: {} for a run that never finished (the
+    cell is NULL, which a DataFrame row gives as None or NaN depending on the pandas version)."""
+    return json.loads(raw) if isinstance(raw, str) and raw else {}
+
+
 class RunStore(MetricSeries):
     """Runs, metrics, artifacts and system figures in one DuckDB file under LOUPE_HOME."""
 
@@ -276,7 +282,7 @@ class RunStore(MetricSeries):
             raise LoupeError(f"No run with id '{run_id}'.", "list runs with `loupe runs`.")
         row = frame.iloc[0].to_dict()
         row["config"] = json.loads(row.pop("config_json"))
-        row["metrics"] = json.loads(row.pop("metrics_json") or "{}")
+        row["metrics"] = metrics_from_json(row.pop("metrics_json"))
         row["tags"] = list(row["tags"] if row["tags"] is not None else [])
         return row
 

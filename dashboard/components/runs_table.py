@@ -3,7 +3,6 @@ the data it was trained on and how long it took."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from core.plots import format_number
+from core.store.runs import metrics_from_json
 
 COLUMNS = ["id", "name", "task", "status", "metric", "value", "best baseline", "dataset", "duration",
            "created_at", "tags", "device", "notes"]
@@ -63,7 +63,7 @@ def runs_frame(runs: pd.DataFrame, headline: Callable[[str], str],
     metric, value, base = [], [], []
     for task, raw in zip(runs["task"], runs["metrics_json"], strict=True):
         name = headline(task)
-        metrics = json.loads(raw) if isinstance(raw, str) and raw else {}
+        metrics = metrics_from_json(raw)
         metric.append(name)
         value.append(metrics.get(name))
         best = baseline(task, metrics) if baseline is not None else None

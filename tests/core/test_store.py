@@ -150,3 +150,23 @@ def test_append_metrics_frame(store: RunStore) -> None:
     frame = pd.DataFrame({"run_id": run, "step": range(10), "epoch": 0.0, "split": "val",
                           "name": "rmse", "value": 1.0, "time": pd.Timestamp.now()})
     assert store.append_metrics(frame) == 10
+
+
+def test_a_run_that_never_finished_is_listed_shown_and_compared(
+        store: RunStore, capsys: pytest.CaptureFixture[str]) -> None:
+    """A cancelled run has no metrics (NULL): pandas 3 gives the cell as NaN, and `loupe runs`
+    once crashed on it with a TypeError."""
+    from core.cli import main
+    from core.plots import metrics_table
+
+    done = store.create_run(RunConfig(task="tabular", name="done"))
+    store.finish_run(done, {"test_r2": 0.5})
+    stopped = store.create_run(RunConfig(task="text", name="stopped"))
+    store.set_status(stopped, "cancelled")
+    assert main(["runs"]) == 0
+    out = capsys.readouterr().out
+    assert "stopped" in out and "cancelled" in out and "test_r2=0.5" in out
+    assert store.get_run(stopped)["metrics"] == {}
+    records = store.list_runs().to_dict(orient="records")
+    table = metrics_table(records)
+    assert set(table["run"]) == {"done", "stopped"}
