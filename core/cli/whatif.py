@@ -87,6 +87,9 @@ def _compare(args: argparse.Namespace, store: Any, kind: str, original: Any) -> 
 
         original = row_frame(original, load_predictor(args.run_id, store, "cpu").input_columns)
         edited = _set_columns(original, args.set)
+    elif args.set:
+        raise LoupeError(f"--set changes a column of a table row; this is a {kind} run.",
+                         f"give the edited {kind} with --edited.")
     elif args.edited is None:
         raise LoupeError("Nothing was edited.", "give the edited input with --edited.")
     elif kind == "image":

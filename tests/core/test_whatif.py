@@ -215,6 +215,8 @@ def test_cli_whatif(home: dict[str, str], capsys: pytest.CaptureFixture[str], tm
     assert "rooms" in capsys.readouterr().err
     assert main(["whatif", run, "--input", row, "--counterfactual"]) == 2
     assert "--target" in capsys.readouterr().err
+    assert main(["whatif", home["text"], "--input", "fine", "--set", "a=1"]) == 2
+    assert "--edited" in capsys.readouterr().err
     text = "Ask Margaret Thornbury at margaret.thornbury@example.org, awful service"
     assert main(["whatif", home["text"], "--input", text, "--counterfactual", "--max-evals", "40",
                  "--edit", "mask"]) == 0
