@@ -17,7 +17,6 @@ import json
 from typing import Any
 
 from core.cli.output import emit
-from core.errors import LoupeError
 
 
 def add_parsers(sub: Any) -> argparse.ArgumentParser:
@@ -60,48 +59,40 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     check_outputs([(args.out, TABLE_SUFFIXES, "table", "--out")], force=args.force)
     store = RunStore()
     run = store.get_run(args.run_id)
-    args.run_id, kind = run["id"], run["task"]
+    args.run_id = run["id"]
     if args.feature:
-        return _effects(args, store, kind)
+        return _effects(args, store)
     from core.cli.explain import resolve_input
+    from core.explain import explainer_for
 
-    original = resolve_input(args, kind, store)
+    explainer = explainer_for(run["task"])
+    original = resolve_input(args, run["task"], store)
     if args.counterfactual:
-        if kind == "text":
-            return _text_counterfactual(args, store, original)
-        if kind == "image":
-            return _image_counterfactual(args, store, original)
-        return _table_counterfactual(args, store, kind, original)
-    return _compare(args, store, kind, original)
+        editable = [c.strip() for item in args.editable for c in item.split(",") if c.strip()] \
+            if args.editable else None
+        cf = explainer.counterfactual(args.run_id, original, store, {
+            "edit": args.edit, "max_evals": args.max_evals, "device": args.device,
+            "target": args.target, "direction": args.direction, "editable": editable})
+        _write(args, cf.frame())
+        emit(args, cf.to_dict(), "\n".join([f"run {args.run_id} · " + cf.lines()[0], *cf.lines()[1:]]))
+        return 0
+    return _compare(args, store, explainer, original)
 
 
-def _compare(args: argparse.Namespace, store: Any, kind: str, original: Any) -> int:
+def _compare(args: argparse.Namespace, store: Any, explainer: Any, original: Any) -> int:
     from core.cli.explain import summary
     from core.whatif import compare_edit
 
-    if kind == "tabular":
-        if not args.set:
-            raise LoupeError("Nothing was edited.", "change a column with --set COL=VALUE.")
-        from core.explain.shap_tabular import row_frame
+    def columns() -> list[str]:
         from core.predict import load_predictor
 
-        original = row_frame(original, load_predictor(args.run_id, store, "cpu").input_columns)
-        edited = _set_columns(original, args.set)
-    elif args.set:
-        raise LoupeError(f"--set changes a column of a table row; this is a {kind} run.",
-                         f"give the edited {kind} with --edited.")
-    elif args.edited is None:
-        raise LoupeError("Nothing was edited.", "give the edited input with --edited.")
-    elif kind == "image":
-        from pathlib import Path
+        return list(load_predictor(args.run_id, store, "cpu").input_columns)
 
-        edited = Path(args.edited).expanduser()
-        if not edited.is_file():
-            from core.output import show_path
+    edited = explainer.edited_input(original, args.edited, args.set, columns)
+    if args.set:  # a row: compare it with the original as a row of the same columns
+        from core.explain.shap_tabular import row_frame
 
-            raise LoupeError(f"--edited {show_path(edited)} is not a file.", "give an image file.")
-    else:
-        edited = args.edited
+        original = row_frame(original, columns())
     result = compare_edit(args.run_id, original, edited, store=store, device=args.device)
     payload = {"changed": result.changed(), "original": summary(result.original),
                "edited": summary(result.edited)}
@@ -155,103 +146,10 @@ def _attribution_diff(result: Any) -> list[str]:
     return ["attributions:", frame.head(40).to_string(index=False, max_colwidth=30)]
 
 
-def _set_columns(original: Any, assignments: list[str]) -> Any:
-    from core.output import mask_message
-
-    row = original.copy()
-    for item in assignments:
-        column, sep, value = item.partition("=")
-        if not sep or not column:
-            raise LoupeError(f"--set {mask_message(item)} is not COL=VALUE.", "write e.g. --set sqft=1400.")
-        if column not in row.columns:
-            raise LoupeError(f"--set names column {mask_message(repr(column))}, which the model does "
-                             "not read.", f"use one of: {', '.join(map(str, row.columns))}.")
-        row[column] = row[column].astype(object)
-        row.iloc[0, row.columns.get_loc(column)] = _number_or_text(value)
-    return row
-
-
-def _number_or_text(value: str) -> Any:
-    try:
-        return float(value)
-    except ValueError:
-        return value
-
-
-def _text_counterfactual(args: argparse.Namespace, store: Any, text: Any) -> int:
-    from core.output import mask_label, mask_message
-    from core.whatif import text_counterfactual
-
-    if not isinstance(text, str):
-        raise LoupeError("A text counterfactual needs one text.", "pass --input 'some text'.")
-    cf = text_counterfactual(args.run_id, text, args.edit, store, args.max_evals, args.device)
-    verb = "removing" if cf.edit == "remove" else "masking"
-    lines = [f"run {args.run_id} · counterfactual ({verb} words)"]
-    if cf.found:
-        lines += [f"{verb} {len(cf.words)} of {cf.word_count} words flips "
-                  f"{mask_label(cf.original_label)} -> {mask_label(cf.new_label)}:",
-                  "  words:  " + ", ".join(cf.words), "  edited: " + cf.edited_text]
-    lines += [f"original: {_probs(cf.original_probabilities)}", f"edited:   {_probs(cf.new_probabilities)}"]
-    lines += [f"note: {mask_message(n)}" for n in cf.notices]
-    lines.append(f"({cf.model_calls} model calls, {cf.evaluations} texts scored, {cf.seconds:.2f} s)")
-    emit(args, cf.to_dict(), "\n".join(lines))
-    return 0
-
-
-def _image_counterfactual(args: argparse.Namespace, store: Any, image: Any) -> int:
-    from core.output import mask_label, mask_message
-    from core.whatif import image_counterfactual
-
-    cf = image_counterfactual(args.run_id, image, store, args.device)
-    lines = [f"run {args.run_id} · counterfactual (occluding SHAP regions)"]
-    if cf.found:
-        lines.append(f"occluding {len(cf.regions)} regions ({cf.pixel_share:.1%} of the model's crop) "
-                     f"flips {mask_label(cf.original_label)} -> {mask_label(cf.new_label)}: regions "
-                     + ", ".join(map(str, cf.regions)))
-    lines += [f"original: {_probs(cf.original_probabilities)}", f"edited:   {_probs(cf.new_probabilities)}"]
-    lines += [f"note: {mask_message(n)}" for n in cf.notices]
-    lines.append(f"({cf.model_calls} model calls, {cf.evaluations} images scored, {cf.seconds:.2f} s "
-                 "after the SHAP explanation)")
-    emit(args, cf.to_dict(), "\n".join(lines))
-    return 0
-
-
-def _probs(probs: dict[str, float]) -> str:
-    from core.output import mask_label
-
-    return ", ".join(f"{mask_label(k)} {v:.1%}" for k, v in probs.items())
-
-
-def _table_counterfactual(args: argparse.Namespace, store: Any, kind: str, row: Any) -> int:
-    from core.output import mask_message
-    from core.whatif import table_counterfactual
-
-    if kind != "tabular":
-        raise LoupeError(f"Counterfactuals of {kind} runs are not available.",
-                         "use a text, image or table run.")
-    if args.target is None:
-        raise LoupeError("A table counterfactual needs the value to reach.", "add --target VALUE.")
-    editable = [c.strip() for item in args.editable for c in item.split(",") if c.strip()] \
-        if args.editable else None
-    cf = table_counterfactual(args.run_id, row, args.target, args.direction, editable, store)
-    frame = cf.changes_frame()
-    lines = [f"run {args.run_id} · counterfactual: prediction {cf.original_prediction:.6g}, "
-             f"target {cf.direction} {cf.target:.6g}"]
-    if not frame.empty:
-        lines.append(frame.to_string(index=False))
-    lines += [f"note: {mask_message(n)}" for n in cf.notices]
-    lines.append(f"({cf.model_calls} model calls, {cf.evaluations} rows scored, {cf.seconds:.2f} s)")
-    _write(args, frame)
-    emit(args, cf.to_dict(), "\n".join(lines))
-    return 0
-
-
-def _effects(args: argparse.Namespace, store: Any, kind: str) -> int:
+def _effects(args: argparse.Namespace, store: Any) -> int:
     from core.output import mask_message
     from core.whatif import feature_effects
 
-    if kind != "tabular":
-        raise LoupeError("Feature effect curves are for table runs.", "pick a tabular run.")
     curves = feature_effects(args.run_id, args.feature, args.split, store=store)
     frame = curves.frame()
     _write(args, frame)

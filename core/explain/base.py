@@ -162,6 +162,24 @@ class Explainer(ABC):
         """One input out of what the predictor's ``load_inputs`` read (``--row``)."""
         return inputs[row]
 
+    # --- what-if (``core.whatif``, ``loupe whatif``) ------------------------------------------
+    def edited_input(self, original: Any, edited: Any, changes: list[str], columns: Any) -> Any:
+        """The edited input to compare with ``original``: ``edited`` as given (``--edited``), or
+        for a kind whose inputs are rows, ``original`` with ``changes`` ("COL=VALUE") applied
+        (``columns()`` gives the model's input columns)."""
+        if changes:
+            raise LoupeError("--set changes a column of a table row, and this run's inputs are not "
+                             "rows.", "give the edited input with --edited.")
+        if edited is None:
+            raise LoupeError("Nothing was edited.", "give the edited input with --edited.")
+        return edited
+
+    def counterfactual(self, run_id: str, input: Any, store: Any, options: dict[str, Any]) -> Any:
+        """The smallest edit of ``input`` that changes the run's decision, as a result with
+        ``found``, ``lines()`` (masked, for people), ``to_dict()`` and ``frame()``."""
+        raise LoupeError("This kind of run has no counterfactual search.",
+                         "use a text, image or table run.")
+
     # --- results --------------------------------------------------------------------------
     def figures(self, expl: Explanation, **options: Any) -> dict[str, Any]:
         """Plotly figures of an explanation, by name (builders in ``core.explain.figures``)."""

@@ -56,6 +56,15 @@ class ImageExplainer(Explainer):
     def cli_input(self, value: str, is_file: bool, read_file: Callable[[], Any]) -> Any:
         return Path(value).expanduser()  # a missing file is named by ``explain``
 
+    def edited_input(self, original: Any, edited: Any, changes: list[str], columns: Any) -> Any:
+        edited = super().edited_input(original, edited, changes, columns)
+        return Path(edited).expanduser() if isinstance(edited, str) else edited
+
+    def counterfactual(self, run_id: str, input: Any, store: Any, options: dict[str, Any]) -> Any:
+        from core.whatif import image_counterfactual
+
+        return image_counterfactual(run_id, input, store, options.get("device", "auto"))
+
     def figures(self, expl: Explanation, **options: Any) -> dict[str, Any]:
         from core.explain.figures import image_overlay
 

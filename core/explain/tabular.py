@@ -63,6 +63,32 @@ class TabularExplainer(Explainer):
     def pick_input(self, inputs: Any, row: int) -> Any:
         return inputs.iloc[[row]]
 
+    def edited_input(self, original: Any, edited: Any, changes: list[str], columns: Any) -> Any:
+        from core.output import mask_message
+
+        if not changes:
+            raise LoupeError("Nothing was edited.", "change a column with --set COL=VALUE.")
+        row = shap_tabular.row_frame(original, columns()).copy()
+        for item in changes:
+            column, sep, value = item.partition("=")
+            if not sep or not column:
+                raise LoupeError(f"--set {mask_message(item)} is not COL=VALUE.",
+                                 "write e.g. --set sqft=1400.")
+            if column not in row.columns:
+                raise LoupeError(f"--set names column {mask_message(repr(column))}, which the model "
+                                 "does not read.", f"use one of: {', '.join(map(str, row.columns))}.")
+            row[column] = row[column].astype(object)
+            row.iloc[0, row.columns.get_loc(column)] = _number_or_text(value)
+        return row
+
+    def counterfactual(self, run_id: str, input: Any, store: Any, options: dict[str, Any]) -> Any:
+        from core.whatif import table_counterfactual
+
+        if options.get("target") is None:
+            raise LoupeError("A table counterfactual needs the value to reach.", "add --target VALUE.")
+        return table_counterfactual(run_id, input, options["target"], options.get("direction"),
+                                    options.get("editable"), store)
+
     def figures(self, expl: Explanation, top: int = 3, **options: Any) -> dict[str, Any]:
         from core.explain import figures as f
 
@@ -150,3 +176,10 @@ def _input_columns(job: Job) -> list[str]:
     if (folder / PREPROCESSING_FILE).is_file():
         return read_preprocessor(folder).input_columns
     return list(job.predictor().input_columns)
+
+
+def _number_or_text(value: str) -> Any:
+    try:
+        return float(value)
+    except ValueError:
+        return value

@@ -41,6 +41,14 @@ class TextExplainer(Explainer):
     def cli_params(self, method: str) -> tuple[str, ...]:
         return () if method == "attention" else ("max_evals", "output")
 
+    def counterfactual(self, run_id: str, input: Any, store: Any, options: dict[str, Any]) -> Any:
+        from core.whatif import text_counterfactual
+
+        if not isinstance(input, str):
+            raise LoupeError("A text counterfactual needs one text.", "pass --input 'some text'.")
+        return text_counterfactual(run_id, input, options.get("edit") or "remove", store,
+                                   options.get("max_evals"), options.get("device", "auto"))
+
     def figures(self, expl: Explanation, start: int = 0, size: int | None = None,
                 layer: int | None = None, **options: Any) -> dict[str, Any]:
         from core.explain import figures as f

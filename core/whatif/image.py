@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from core.explain.image_regions import RegionImages
 from core.explain.shap_image import ImageModelFunction, mask_image
@@ -39,6 +40,25 @@ class ImageCounterfactual:
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "image"}
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame({"region": self.regions})
+
+    def lines(self) -> list[str]:
+        from core.output import mask_label, mask_message
+        from core.whatif.text import probabilities_line
+
+        out = ["counterfactual (occluding SHAP regions)"]
+        if self.found:
+            out.append(f"occluding {len(self.regions)} regions ({self.pixel_share:.1%} of the model's "
+                       f"crop) flips {mask_label(self.original_label)} -> {mask_label(self.new_label)}: "
+                       "regions " + ", ".join(map(str, self.regions)))
+        out += [f"original: {probabilities_line(self.original_probabilities)}",
+                f"edited:   {probabilities_line(self.new_probabilities)}"]
+        out += [f"note: {mask_message(n)}" for n in self.notices]
+        out.append(f"({self.model_calls} model calls, {self.evaluations} images scored, "
+                   f"{self.seconds:.2f} s after the SHAP explanation)")
+        return out
 
 
 def find_image_counterfactual(predictor: Any, explanation: Any, max_regions: int = MAX_REGIONS,

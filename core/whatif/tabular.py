@@ -58,6 +58,21 @@ class TableCounterfactual:
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
+    def lines(self) -> list[str]:
+        from core.output import mask_message
+
+        out = [f"counterfactual: prediction {self.original_prediction:.6g}, target {self.direction} "
+               f"{self.target:.6g}"]
+        frame = self.frame()
+        if not frame.empty:
+            out.append(frame.to_string(index=False))  # values masked when the result was made
+        out += [f"note: {mask_message(n)}" for n in self.notices]
+        out.append(f"({self.model_calls} model calls, {self.evaluations} rows scored, {self.seconds:.2f} s)")
+        return out
+
+    def frame(self) -> pd.DataFrame:
+        return self.changes_frame()
+
     def changes_frame(self) -> pd.DataFrame:
         """One row per change of each solution (masked values), for tables and CSV."""
         rows = [{"solution": i + 1, "column": c["column"], "original": c["original"], "new": c["new"],

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from core.errors import LoupeError
 
@@ -54,6 +55,33 @@ class TextCounterfactual:
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    def frame(self) -> pd.DataFrame:
+        """One row per edited word (masked) with its SHAP value."""
+        return pd.DataFrame({"position": self.positions, "word": self.words,
+                             "shap": [self.word_values[i] for i in self.positions]})
+
+    def lines(self) -> list[str]:
+        """What a person reads (every field already masked)."""
+        from core.output import mask_label, mask_message
+
+        verb = "removing" if self.edit == "remove" else "masking"
+        out = [f"counterfactual ({verb} words)"]
+        if self.found:
+            out += [f"{verb} {len(self.words)} of {self.word_count} words flips "
+                    f"{mask_label(self.original_label)} -> {mask_label(self.new_label)}:",
+                    "  words:  " + ", ".join(self.words), "  edited: " + self.edited_text]
+        out += [f"original: {probabilities_line(self.original_probabilities)}",
+                f"edited:   {probabilities_line(self.new_probabilities)}"]
+        out += [f"note: {mask_message(n)}" for n in self.notices]
+        out.append(f"({self.model_calls} model calls, {self.evaluations} texts scored, {self.seconds:.2f} s)")
+        return out
+
+
+def probabilities_line(probs: dict[str, float]) -> str:
+    from core.output import mask_label
+
+    return ", ".join(f"{mask_label(k)} {v:.1%}" for k, v in probs.items())
 
 
 class _CountingModel:
