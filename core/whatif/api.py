@@ -36,11 +36,15 @@ class EditComparison:
 
 
 def compare_edit(run_id: str, original: Any, edited: Any, store: Any = None, **params: Any) -> EditComparison:
-    """Explain ``original`` and ``edited`` with the same method and parameters."""
+    """Explain ``original`` and ``edited`` with the same method and parameters; a classifier's
+    edited input is also explained for the original's class, so the two line up."""
     from core.explain import explain
 
-    return EditComparison(explain(run_id, original, store=store, **params),
-                          explain(run_id, edited, store=store, **params))
+    before = explain(run_id, original, store=store, **params)
+    label = before.prediction.get("label")
+    if label is not None and "target_class" not in params:
+        params = {**params, "target_class": [label]}
+    return EditComparison(before, explain(run_id, edited, store=store, **params))
 
 
 def _run(run_id: str, store: Any, kind: str) -> tuple[Any, dict[str, Any]]:
