@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import LoupeError
+from core.explain.shap_text import TextModelFunction
 
 EDITS = ("remove", "mask")
 WORD = re.compile(r"\[\w+\]|<\w+>|\w+(?:['’\-]\w+)*")  # a word, or a mask token ([MASK], <mask>)
@@ -84,20 +85,6 @@ def probabilities_line(probs: dict[str, float]) -> str:
     return ", ".join(f"{mask_label(k)} {v:.1%}" for k, v in probs.items())
 
 
-class _CountingModel:
-    """Class probabilities of a list of texts; counts calls and texts."""
-
-    def __init__(self, predictor: Any, batch_size: int) -> None:
-        self.predictor, self.batch_size = predictor, batch_size
-        self.calls = self.evals = 0
-
-    def __call__(self, texts: Sequence[Any]) -> np.ndarray:
-        texts = [str(t) for t in np.asarray(texts, dtype=object).reshape(-1)]
-        self.calls += 1
-        self.evals += len(texts)
-        return np.asarray(self.predictor.predict_proba(texts, batch_size=self.batch_size), dtype=np.float64)
-
-
 class WordTokenizer:
     """shap's Text masker interface over words: ``input_ids`` are the words, with their spans."""
 
@@ -151,7 +138,7 @@ def find_counterfactual(predictor: Any, text: str, edit: str = "remove",
     start = time.perf_counter()
     mask_token = str(getattr(predictor.tokenizer, "mask_token", None) or "[MASK]")
     labels = [str(x) for x in predictor.labels]
-    model = _CountingModel(predictor, batch_size)
+    model = TextModelFunction(predictor, "probability", batch_size)  # counts calls and texts
     probs0 = model([text])[0]
     c0 = int(np.argmax(probs0))
 
@@ -203,7 +190,7 @@ def find_counterfactual(predictor: Any, text: str, edit: str = "remove",
         word_values=[float(v) for v in values], notices=notices)
 
 
-def _word_shap(shap: Any, model: _CountingModel, text: str, c0: int, labels: list[str],
+def _word_shap(shap: Any, model: TextModelFunction, text: str, c0: int, labels: list[str],
                max_evals: int, mask_token: str, edit: str) -> np.ndarray:
     """SHAP value of every word for the predicted class: the words are the players, and a hidden
     word is edited as the search edits it (replaced by the mask token, or cut out)."""
