@@ -30,6 +30,12 @@ Every field is optional; what each one drives:
   worst first. An input may be a function of the run id, called only when that example is picked
   (for inputs that need the run's data).
 - ``worst_labels`` (Explain): (the radio option offering the examples, the picker's label).
+- ``edit_form`` (Explain "What-if"): ``edit_form(predictor, original, key, run_id) -> Edit | None`` draws
+  an editor prefilled with ``original`` (an input as ``input_form`` or ``examples`` give it) and
+  returns the edited input with the list of changes (for people; masked when shown), or None
+  while nothing is edited yet. No editor: the what-if mode says so.
+- ``effect_curves`` (Explain "What-if"): True offers feature effect curves (ICE and partial
+  dependence, ``core.whatif.feature_effects``) for the run's input columns.
 
 Sample previews are data, not UI: the Data page shows ``Task.sample_frame(name)`` (core) when it is
 not None.
@@ -73,6 +79,21 @@ class ColumnRole:
     auto: bool = False  # offer AUTO (core detects it)
 
 
+@dataclass(frozen=True)
+class Edit:
+    """An edited input and what changed (raw; the page masks each line before showing it)."""
+
+    value: Any
+    changes: list[str]
+    changed_fields: tuple[str, ...] = ()  # table columns that changed, for highlighting
+
+
+class EditForm(Protocol):
+    """Draws an editor for ``original``; returns the edit, or None while there is none."""
+
+    def __call__(self, predictor: Any, original: Any, key: str, run_id: str = "") -> Edit | None: ...
+
+
 def no_examples(report: dict[str, Any]) -> list[tuple[str, Any]]:
     return []
 
@@ -90,6 +111,8 @@ class KindView:
     method_labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     examples: Callable[[dict[str, Any]], list[tuple[str, Any]]] = no_examples
     worst_labels: tuple[str, str] = ("A misclassified example", "Example (most confidently wrong first)")
+    edit_form: EditForm | None = None
+    effect_curves: bool = False
 
     @property
     def batch_upload_types(self) -> list[str]:

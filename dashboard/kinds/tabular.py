@@ -11,7 +11,7 @@ import streamlit as st
 from core.datasets.tables import numeric_or_none
 from core.output import mask_message, md
 from core.privacy import mask_frame
-from dashboard.kinds.base import TABLE_TYPES, ColumnRole, KindView
+from dashboard.kinds.base import TABLE_TYPES, ColumnRole, Edit, KindView
 
 
 def _numeric_columns(frame: pd.DataFrame) -> list[str]:
@@ -39,6 +39,55 @@ def tabular_form(predictor: Any, key: str, submit: str = "Predict") -> dict[str,
                 format_func=lambda v, shown=shown: shown.get(v, v), key=f"{key}_cat_{name}")
         submitted = st.form_submit_button(submit, type="primary")
     return row if submitted else None
+
+
+def tabular_edit_form(predictor: Any, original: Any, key: str, run_id: str = "") -> Edit | None:
+    """Per-feature inputs prefilled with the original row: numbers as sliders over the training
+    range (widened to hold the original), categories as selectboxes (masked values shown)."""
+    import math
+
+    from core.explain.shap_tabular import raw_split, row_frame
+    from core.whatif.pins import row_changes
+    from core.whatif.tabular import feature_spaces
+    from dashboard.resources import get_store
+
+    prep = predictor.prep
+    row = row_frame(original, list(prep.input_columns)).reset_index(drop=True)
+    spaces = feature_spaces(raw_split(get_store(), run_id, "train"), prep) if run_id else {}
+    st.caption("Move a slider or pick another category; changed features are highlighted in the comparison.")
+    cols = st.columns(3)
+    edited: dict[str, Any] = {}
+    for i, name in enumerate(prep.numeric):
+        raw = pd.to_numeric(pd.Series([row.at[0, name]]), errors="coerce").iloc[0]
+        value = float(prep.medians.get(name, 0.0)) if pd.isna(raw) else float(raw)
+        space = spaces.get(name)
+        low, high = (space.low, space.high) if space is not None and space.high > space.low else \
+            (value - 1.0, value + 1.0)
+        low, high = min(low, value), max(high, value)
+        if space is not None and space.integer and float(value).is_integer():
+            edited[name] = cols[i % 3].slider(md(name), math.floor(low), math.ceil(high), int(value),
+                                              key=f"{key}_num_{name}")
+        else:
+            edited[name] = cols[i % 3].slider(md(name), float(low), float(high), value,
+                                              step=float((high - low) / 200) or 0.01, format="%.4g",
+                                              key=f"{key}_num_{name}")
+    offset = len(prep.numeric)
+    for i, name in enumerate(prep.categorical):
+        current = row.at[0, name]
+        options = list(prep.categories.get(name, []))
+        if not pd.isna(current) and current not in options:
+            options = [current, *options]
+        shown = _masked_options(name, [str(o) for o in options])
+        index = options.index(current) if current in options else 0
+        edited[name] = cols[(offset + i) % 3].selectbox(
+            md(name), options, index=index, format_func=lambda v, shown=shown: shown.get(str(v), "…"),
+            key=f"{key}_cat_{name}")
+    frame = pd.DataFrame([edited])[list(prep.input_columns)]
+    changes = row_changes(row[list(prep.input_columns)], frame)
+    if not changes:
+        return None
+    fields = tuple(c for c in prep.input_columns if any(line.startswith(f"{c}: ") for line in changes))
+    return Edit(frame, changes, fields)
 
 
 def _masked_options(column: str, options: list[str]) -> dict[str, str]:
@@ -79,4 +128,6 @@ VIEW = KindView(
     method_labels={"shap": "SHAP for one row (waterfall)"},
     examples=_tabular_examples,
     worst_labels=("A badly predicted row", "Validation row (largest error first)"),
+    edit_form=tabular_edit_form,
+    effect_curves=True,
 )

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import LoupeError
-from dashboard.kinds.base import TABLE_TYPES, ColumnRole, KindView
+from dashboard.kinds.base import TABLE_TYPES, ColumnRole, Edit, KindView
 
 
 def _all_columns(frame: pd.DataFrame) -> list[str]:
@@ -25,6 +25,19 @@ def text_form(predictor: Any, key: str, submit: str = "Predict") -> str | None:
     if not text.strip():
         raise LoupeError("The text is empty.", "type some text to classify.")
     return text
+
+
+def text_edit_form(predictor: Any, original: str, key: str, run_id: str = "") -> Edit | None:
+    """A text box prefilled with the original; the edit is the box's text when it differs."""
+    from core.whatif.pins import text_changes
+
+    edited = st.text_area("Edited text", value=str(original), height=140, key=f"{key}_edit_text",
+                          help="Change, add or remove words; the comparison shows both sides.")
+    if not edited.strip():
+        raise LoupeError("The edited text is empty.", "type some text to compare.")
+    if edited == original:
+        return None
+    return Edit(edited, text_changes(str(original), edited))
 
 
 def _text_examples(report: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -47,4 +60,5 @@ VIEW = KindView(
     input_form=text_form,
     method_labels={"shap": "SHAP token strip"},
     examples=_text_examples,
+    edit_form=text_edit_form,
 )

@@ -7,6 +7,9 @@ for the same input is instant. The figures come from the explanation itself (``.
 One click: the kind's input form is drawn with its button labelled "Explain", and a submitted
 (or uploaded) input is explained at once; the page's own Explain button is only there for inputs
 that come from elsewhere (a misclassified example, a whole-model method, a kept input).
+
+The "What-if" mode (edit an input and compare, pinned comparisons, effect curves) is drawn by
+``dashboard.components.whatif_view``.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from core.output import mask_message
 from dashboard.components.explain_view import explains_the_model, methods_for, render_explanation
 from dashboard.components.feedback import notices, show_errors
 from dashboard.components.run_picker import pick_run
+from dashboard.components.whatif_view import render_whatif
 from dashboard.kinds import view_for
 from dashboard.resources import get_predictor, run_report
 
@@ -33,6 +37,11 @@ if run is None:
     st.stop()
 run_id, kind = run["id"], run["task"]
 view = view_for(kind)
+mode = st.radio("Mode", ["Explain", "What-if: edit and compare"], horizontal=True, key="explain_mode",
+                help="What-if: edit an input and see both predictions and explanations side by side.")
+if mode != "Explain":
+    render_whatif(run_id, kind)
+    st.stop()
 methods = methods_for(kind)
 if not methods:
     st.info(f"There are no explanations for '{kind}' models yet.")

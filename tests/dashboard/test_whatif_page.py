@@ -1,0 +1,104 @@
+"""The Explain page's what-if mode against the tiny trained tabular run: edit a feature, compare,
+pin and unpin; effect curves that redraw from the cached grid."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.dashboard.conftest import no_exception, open_page
+
+WHATIF = "What-if: edit and compare"
+
+
+def _button(at, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def _whatif(run_id: str):
+    at = open_page("explain")
+    no_exception(at)
+    assert at.selectbox(key="explain_run").value == run_id
+    at.radio(key="explain_mode").set_value(WHATIF).run()
+    no_exception(at)
+    return at
+
+
+def _text(at) -> str:
+    parts = [m.value for m in at.markdown] + [w.value for w in at.warning] + [i.value for i in at.info]
+    return "\n".join(str(p) for p in parts).replace("\\", "")  # Markdown escapes
+
+
+def test_edit_compare_pin_and_unpin_a_row(trained: str) -> None:
+    from core.store import RunStore
+    from core.whatif.pins import pinned_comparisons
+
+    at = _whatif(trained)
+    assert not any(b.label == "Compare" and not b.disabled for b in at.button)  # nothing to compare yet
+    _button(at, "Use as the original").click().run()
+    no_exception(at)
+    compare = _button(at, "Compare")
+    assert compare.disabled, "an unedited input is not compared"
+    bmi = next(s for s in at.slider if s.label == "bmi")
+    bmi.set_value(float(bmi.max)).run()
+    no_exception(at)
+    _button(at, "Compare").click().run()
+    no_exception(at)
+    shown = _text(at)
+    assert "The prediction moved" in shown or "Same prediction" in shown
+    assert "bmi:" in shown, "the change is listed"
+    values = at.dataframe[0].value
+    assert values.loc[values["changed"] == "●", "feature"].tolist() == ["bmi"]
+    headers = [m.value for m in at.markdown if m.value.startswith("####")]
+    assert headers == ["#### Original", "#### Edited"]
+    labels = [m.label for m in at.metric]
+    assert labels.count("Predicted progression") == 2, labels
+
+    at.text_input(key=f"whatif_pin_title_{trained}").set_value("heavier patient")
+    _button(at, "Pin this comparison").click().run()
+    no_exception(at)
+    assert any("Pinned: heavier patient" in s.value for s in at.success)
+    pins = pinned_comparisons(trained, RunStore())
+    assert [p.title for p in pins] == ["heavier patient"]
+    assert any(c.startswith("bmi:") for c in pins[0].changes)
+    assert any("heavier patient" in m.value for m in at.markdown), "listed under Pinned comparisons"
+
+    at.toggle(key=f"whatif_pin_view_{pins[0].id}").set_value(True).run()
+    no_exception(at)
+    assert [m.value for m in at.markdown if m.value.startswith("####")].count("#### Original") == 2
+    _button(at, "Remove").click().run()
+    no_exception(at)
+    assert pinned_comparisons(trained, RunStore()) == []
+    assert not any("heavier patient" in m.value for m in at.markdown)
+
+
+def test_a_worst_validation_row_is_a_starting_point(trained: str) -> None:
+    at = _whatif(trained)
+    source = at.radio(key=f"whatif_source_{trained}")
+    if len(source.options) < 2:
+        pytest.skip("the tiny run's report lists no worst validation rows")
+    source.set_value(source.options[1]).run()
+    no_exception(at)
+    assert any(s.label == "bmi" for s in at.slider), "the editor is prefilled from the picked row"
+
+
+def test_effect_curves_redraw_without_the_model(trained: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import core.whatif.tabular as tabular
+
+    calls = []
+    real = tabular.grid_outputs
+    monkeypatch.setattr(tabular, "grid_outputs", lambda *a, **k: calls.append(1) or real(*a, **k))
+    at = _whatif(trained)
+    at.selectbox(key=f"whatif_effect_feature_{trained}").set_value("bp").run()
+    no_exception(at)
+    assert any(m.label == "Mean predicted progression" for m in at.metric)
+    assert any(m.label == "Rows averaged" for m in at.metric)
+    first = calls.copy()
+    slider = at.select_slider(key=f"whatif_effect_value_{trained}_bp")
+    before = next(m.value for m in at.metric if m.label == "Mean predicted progression")
+    for value in (0, len(slider.options) - 1):
+        at.select_slider(key=f"whatif_effect_value_{trained}_bp").set_value(value).run()
+        no_exception(at)
+    after = next(m.value for m in at.metric if m.label == "Mean predicted progression")
+    assert calls == first, "dragging the slider read the cached grid, no model call"
+    assert len(first) <= 1
+    assert before or after
