@@ -6,6 +6,8 @@ table feature's effect curves.
   loupe whatif RUN --input 'great film' --counterfactual [--edit mask]
   loupe whatif RUN --input rows.csv --row 3 --counterfactual --target 500000 --editable sqft
   loupe whatif RUN --feature sqft [--split val] [--out curves.csv]
+  loupe whatif RUN --input 'great film' --edited 'dull film' --pin "title"   keep it (report)
+  loupe whatif RUN --pins | --unpin PIN_ID                                 pinned comparisons
 
 Everything printed is masked (``core.cli.output.emit``).
 """
@@ -44,6 +46,10 @@ def add_parsers(sub: Any) -> argparse.ArgumentParser:
     w.add_argument("--feature", help="table run: ICE lines and partial dependence of this column")
     w.add_argument("--split", choices=["train", "val", "test"], default="val",
                    help="--feature: the rows averaged (default: the whole validation split)")
+    w.add_argument("--pin", nargs="?", const="", metavar="TITLE",
+                   help="keep the comparison in the history (the HTML report includes it)")
+    w.add_argument("--pins", action="store_true", help="list the run's pinned comparisons")
+    w.add_argument("--unpin", metavar="PIN_ID", help="forget a pinned comparison")
     w.add_argument("--out", help="write the main table to this file (.csv, .tsv, .jsonl or .parquet)")
     w.add_argument("--force", action="store_true", help="replace an existing --out file")
     w.add_argument("--device", default="auto")
@@ -60,6 +66,8 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     store = RunStore()
     run = store.get_run(args.run_id)
     args.run_id = run["id"]
+    if args.pins or args.unpin:
+        return _pins(args, store)
     if args.feature:
         return _effects(args, store)
     from core.cli.explain import resolve_input
@@ -96,6 +104,16 @@ def _compare(args: argparse.Namespace, store: Any, explainer: Any, original: Any
     result = compare_edit(args.run_id, original, edited, store=store, device=args.device)
     payload = {"changed": result.changed(), "original": summary(result.original),
                "edited": summary(result.edited)}
+    pinned = ""
+    if args.pin is not None:
+        from core.whatif.pins import pin_comparison, row_changes, text_changes
+
+        changes = (row_changes(original, edited) if args.set else
+                   text_changes(original, edited) if isinstance(original, str) and isinstance(edited, str)
+                   else [])
+        pin = pin_comparison(result, store, args.pin, changes)
+        payload["pin_id"] = pin.id
+        pinned = f"pinned as {pin.id} (loupe whatif {args.run_id} --pins; the HTML report includes it)"
     if "label" in result.original.prediction:
         head = f"the decision {'CHANGED' if result.changed() else 'held'}"
     else:
@@ -104,7 +122,31 @@ def _compare(args: argparse.Namespace, store: Any, explainer: Any, original: Any
     lines = [f"run {args.run_id} · what-if: {head}", "", "original: " + _prediction_line(result.original),
              "edited:   " + _prediction_line(result.edited), ""]
     lines += _attribution_diff(result)
+    if pinned:
+        lines += ["", pinned]
     _write(args, _diff_frame(result))
+    emit(args, payload, "\n".join(lines))
+    return 0
+
+
+def _pins(args: argparse.Namespace, store: Any) -> int:
+    from core.errors import LoupeError
+    from core.output import mask_message
+    from core.whatif.pins import pinned_comparisons, unpin
+
+    if args.unpin:
+        if not any(p.id == args.unpin for p in pinned_comparisons(args.run_id, store)):
+            raise LoupeError(f"Run {args.run_id} has no pinned comparison {mask_message(args.unpin)!r}.",
+                             f"list them with: loupe whatif {args.run_id} --pins")
+        unpin(args.unpin, store)
+        emit(args, {"unpinned": args.unpin}, f"unpinned {args.unpin}")
+        return 0
+    pins = pinned_comparisons(args.run_id, store)
+    payload = [{"id": p.id, "title": p.title, "created_at": str(p.created_at)[:19],
+                "headline": p.headline(), "changed": p.comparison.changed(), "changes": p.changes}
+               for p in pins]
+    lines = [f"run {args.run_id}: {len(pins)} pinned comparison{'s' if len(pins) != 1 else ''}"]
+    lines += [f"{p.id}  {str(p.created_at)[:16]}  {p.title} · {p.headline()}" for p in pins]
     emit(args, payload, "\n".join(lines))
     return 0
 

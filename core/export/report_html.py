@@ -148,9 +148,12 @@ class _Doc:
             self.sections.append((anchor, title, body))
 
 
-def build_html_report(run_id: str, store: RunStore | None = None, explanations: Explanations = None) -> str:
+def build_html_report(run_id: str, store: RunStore | None = None, explanations: Explanations = None,
+                      comparisons: Sequence[str] | None = None) -> str:
     """The report as one HTML string. ``explanations``: plotly figures, (title, figure) pairs or
-    a {title: figure} mapping (e.g. SHAP plots); their texts are masked like everything else."""
+    a {title: figure} mapping (e.g. SHAP plots); their texts are masked like everything else.
+    ``comparisons``: ids of the run's pinned what-if comparisons to include (None: all of
+    them, newest first; []: none)."""
     store = store or RunStore()
     run = store.get_run(run_id)
     report = load_report(store, run["id"])
@@ -169,6 +172,11 @@ def build_html_report(run_id: str, store: RunStore | None = None, explanations: 
     shown = [(f"<h3>{_m(title)}</h3>" if title else "") + doc.figure(fig)
              for title, fig in _explanations(explanations)]
     doc.add("explanations", "Explanations", "".join(shown))
+    from core.export.report_pins import comparisons_block
+    from core.whatif.pins import pinned_comparisons
+
+    pins = pinned_comparisons(run["id"], store, None if comparisons is None else list(comparisons))
+    doc.add("whatif", "What-if comparisons", comparisons_block(pins, doc.figure))
     from core.sweeps.report import sweep_block  # issue 18: the sweep this run came from
 
     doc.add("sweep", "Sweep", sweep_block(run["id"], store))
@@ -308,7 +316,8 @@ def _page(run: dict[str, Any], doc: _Doc) -> str:
 
 
 def write_html_report(run_id: str, out_path: str | Path, store: RunStore | None = None,
-                      explanations: Explanations = None, force: bool = False) -> Path:
+                      explanations: Explanations = None, force: bool = False,
+                      comparisons: Sequence[str] | None = None) -> Path:
     """Write the report atomically to ``out_path`` (an existing file only with ``force``)."""
     out = check_output(out_path, (".html", ".htm"), force=force, what="HTML report", flag="--report")
-    return atomic_write(out, build_html_report(run_id, store, explanations).encode())
+    return atomic_write(out, build_html_report(run_id, store, explanations, comparisons).encode())

@@ -26,8 +26,8 @@ from core.store.ids import is_run_id
 from core.store.schema import migrate
 
 TABLES = ("runs", "metrics", "artifacts", "system_metrics", "privacy_audit", "column_overrides",
-          "explanations", "uploads")
-ORPHAN_TABLES = ("metrics", "artifacts", "system_metrics", "explanations")
+          "explanations", "uploads", "sweeps", "pinned_comparisons")
+ORPHAN_TABLES = ("metrics", "artifacts", "system_metrics", "explanations", "pinned_comparisons")
 CHUNK_ROWS = 122_880  # one DuckDB row group: a damaged block loses at most its own group
 
 

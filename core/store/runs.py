@@ -354,7 +354,8 @@ class RunStore(MetricSeries):
         self._execute("UPDATE runs SET notes=? WHERE id=?", [_user_text(notes), run_id])
 
     def delete_run(self, run_id: str) -> None:
-        """Remove the run, its metrics, artifacts, cached explanations and its folder.
+        """Remove the run, its metrics, artifacts, cached explanations, pinned comparisons and
+        its folder.
 
         A queued or running run is refused: its trainer would go on writing. Cancel it first
         (``loupe cancel``); the trainer also stops by itself when it finds its run gone.
@@ -362,7 +363,8 @@ class RunStore(MetricSeries):
         check_deletable(self, run_id)
         with self.connect() as con:
             con.execute("BEGIN TRANSACTION")
-            for table in ("metrics", "artifacts", "system_metrics", "explanations"):
+            for table in ("metrics", "artifacts", "system_metrics", "explanations",
+                          "pinned_comparisons"):
                 con.execute(f"DELETE FROM {table} WHERE run_id=?", [run_id])
             con.execute("DELETE FROM runs WHERE id=?", [run_id])
             con.execute("COMMIT")

@@ -150,6 +150,22 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE runs ADD COLUMN trial_number INTEGER;
         """,
     ),
+    # --- what-if (issue 20): an original input and its edit, explained side by side, kept
+    (
+        6,
+        "pinned what-if comparisons",
+        """
+        CREATE TABLE pinned_comparisons (
+            id VARCHAR NOT NULL,
+            run_id VARCHAR NOT NULL,
+            title VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            changes_json VARCHAR NOT NULL,
+            original_json VARCHAR NOT NULL,
+            edited_json VARCHAR NOT NULL
+        );
+        """,
+    ),
 ]
 
 

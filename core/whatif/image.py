@@ -106,3 +106,32 @@ def find_image_counterfactual(predictor: Any, explanation: Any, max_regions: int
         new_probabilities=dict(zip(labels, map(float, new_probs), strict=True)),
         regions=sorted(chosen), pixel_share=float(pixels), model_calls=fn.calls, evaluations=fn.evals,
         seconds=time.perf_counter() - start, image=image, notices=notices)
+
+
+OCCLUSIONS = ("blur", "grey")
+
+
+def occlude_box(image: Any, box: tuple[float, float, float, float], fill: str = "blur") -> Any:
+    """A copy of a PIL image with the box ``(left, top, right, bottom)``, as fractions of the
+    width and height (0..1), blurred or greyed out: the what-if editor's image edit."""
+    from PIL import Image, ImageFilter
+
+    from core.errors import LoupeError
+
+    if fill not in OCCLUSIONS:
+        raise LoupeError(f"Unknown occlusion {fill!r}.", f"use one of: {', '.join(OCCLUSIONS)}.")
+    left, top, right, bottom = (min(max(float(v), 0.0), 1.0) for v in box)
+    image = image.convert("RGB")
+    w, h = image.size
+    x0, x1 = sorted((round(left * w), round(right * w)))
+    y0, y1 = sorted((round(top * h), round(bottom * h)))
+    if x1 - x0 < 1 or y1 - y0 < 1:
+        raise LoupeError("The box to occlude is empty.", "draw a box with some width and height.")
+    region = image.crop((x0, y0, x1, y1))
+    if fill == "blur":
+        region = region.filter(ImageFilter.GaussianBlur(radius=max(4.0, max(w, h) / 25)))
+    else:
+        region = Image.new("RGB", region.size, (128, 128, 128))
+    out = image.copy()
+    out.paste(region, (x0, y0))
+    return out

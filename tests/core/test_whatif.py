@@ -264,3 +264,87 @@ def test_image_counterfactual_occludes_regions_that_flip_the_model(home: dict[st
         assert 0 < cf.pixel_share <= 1 and cf.model_calls >= 2
         assert "image" not in cf.to_dict()
     assert tried, "every picture keeps its class when fully occluded; draw others"
+
+
+def test_pinned_comparisons_persist_mask_and_reach_the_report(home: dict[str, str]) -> None:
+    from core.export import build_html_report
+    from core.whatif import pin_comparison, pinned_comparisons, unpin
+    from core.whatif.pins import text_changes
+
+    run = home["text"]
+    original = "Call Margaret Thornbury on 0161 496 0732, the blender is wonderful"
+    edited = original.replace("wonderful", "broken and useless")
+    comparison = compare_edit(run, original, edited, max_evals=60)
+    changes = text_changes(original, edited)
+    assert changes == ["removed: wonderful", "added: broken and useless"]
+    pin = pin_comparison(comparison, title="Margaret Thornbury's review", changes=changes)
+    store = RunStore()  # a fresh store object: read back from the file, not from memory
+    [back] = pinned_comparisons(run, store)
+    assert back.id == pin.id and "Thornbury" not in back.title and back.changes == changes
+    assert back.comparison.original.prediction == comparison.original.prediction
+    assert back.comparison.edited.tokens == comparison.edited.tokens
+    assert not any("0161" in t for t in back.comparison.original.tokens or [])
+    assert back.headline() == pin.headline()
+    html = build_html_report(run, store)
+    import html as html_lib
+
+    assert 'id="whatif"' in html and html_lib.escape(back.title) in html
+    assert "removed: wonderful" in html and "the decision" in html
+    assert "Thornbury" not in html and "496 0732" not in html
+    assert 'id="whatif"' not in build_html_report(run, store, comparisons=[])
+    assert unpin(pin.id, store) and not unpin(pin.id, store)
+    assert pinned_comparisons(run, store) == []
+
+
+def test_cli_whatif_pins_and_a_deleted_run_takes_its_pins(home: dict[str, str],
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from core.cli import main
+    from core.whatif import pin_comparison, pinned_comparisons
+
+    run = home["tabular"]
+    assert main(["whatif", run, "--input", json.dumps(ROW), "--set", "size_m2=70", "--pin",
+                 "bigger flat", "--json"]) == 0
+    pin_id = json.loads(capsys.readouterr().out)["pin_id"]
+    assert main(["whatif", run, "--pins"]) == 0
+    listed = capsys.readouterr().out
+    assert pin_id in listed and "bigger flat" in listed and "→" in listed
+    [pin] = pinned_comparisons(run)
+    assert pin.changes == ["size_m2: 50.0 → 70.0"] and pin.comparison.changed()
+    assert main(["whatif", run, "--unpin", "nope"]) == 2
+    assert "--pins" in capsys.readouterr().err
+    assert main(["whatif", run, "--unpin", pin_id]) == 0
+    assert pinned_comparisons(run) == []
+    # a pin belongs to its run: deleting the run deletes its pins, and only its own
+    import dataclasses
+
+    store = RunStore()
+    keep = compare_edit(home["text"], "good", "bad", max_evals=20)
+    pin_comparison(keep, store)
+    doomed = store.create_run(RunConfig(task="text", name="doomed"), status="failed")
+    pin_comparison(type(keep)(dataclasses.replace(keep.original, run_id=doomed),
+                              dataclasses.replace(keep.edited, run_id=doomed)), store, "doomed")
+    assert len(pinned_comparisons(doomed, store)) == 1
+    store.delete_run(doomed)
+    with store.connect() as con:
+        assert con.execute("SELECT count(*) FROM pinned_comparisons WHERE run_id=?",
+                           [doomed]).fetchone()[0] == 0
+    assert len(pinned_comparisons(home["text"], store)) == 1
+
+
+def test_occlude_box_blurs_or_greys_only_the_box() -> None:
+    from PIL import Image
+
+    from core.whatif.image import occlude_box
+
+    rng = np.random.default_rng(0)
+    image = Image.fromarray(rng.integers(0, 255, (40, 60, 3), dtype=np.uint8))
+    grey = np.asarray(occlude_box(image, (0.5, 0.25, 1.0, 0.75), "grey"))
+    before = np.asarray(image)
+    assert (grey[10:30, 30:60] == 128).all()
+    assert (grey[:10] == before[:10]).all() and (grey[:, :30] == before[:, :30]).all()
+    blurred = np.asarray(occlude_box(image, (0.0, 0.0, 0.5, 0.5), "blur"))
+    assert blurred[:20, :30].std() < before[:20, :30].std() / 2 and (blurred[20:] == before[20:]).all()
+    with pytest.raises(LoupeError, match="empty"):
+        occlude_box(image, (0.2, 0.2, 0.2, 0.9))
+    with pytest.raises(LoupeError, match="blur, grey"):
+        occlude_box(image, (0, 0, 1, 1), "pixelate")
