@@ -36,8 +36,23 @@ def model_zip(run_id: str, version: float) -> bytes:
 
 
 @st.cache_data(show_spinner="Building the report…", max_entries=4)
-def html_report(run_id: str, version: float) -> str:
-    return build_html_report(run_id, get_store())
+def html_report(run_id: str, version: float, comparisons: tuple[str, ...]) -> str:
+    return build_html_report(run_id, get_store(), comparisons=list(comparisons))
+
+
+def pick_comparisons(run_id: str) -> tuple[str, ...]:
+    """The pinned what-if comparisons (Explain page) to put in the report: all by default."""
+    from core.whatif import pinned_comparisons
+
+    pins = pinned_comparisons(run_id, get_store())
+    if not pins:
+        st.caption("Pin a what-if comparison on the Explain page to include it here.")
+        return ()
+    titles = {p.id: f"{p.title} · {p.headline()}" for p in pins}  # masked when pinned
+    chosen = st.multiselect("What-if comparisons to include", list(titles), default=list(titles),
+                            format_func=titles.get, key=f"report_pins_{run_id}",
+                            help="Comparisons pinned on the Explain page (What-if mode).")
+    return tuple(chosen)
 
 
 def _size(n: int) -> str:
@@ -86,11 +101,12 @@ with left.container(border=True):
 with right.container(border=True):
     st.subheader("HTML report")
     st.caption("One self-contained file: metrics, curves, plots and examples, with personal data masked.")
+    comparisons = pick_comparisons(run_id)
     slot = st.empty()
     if (run_id, "html") in prepared or slot.button("Prepare HTML report", key="prep_html"):
         slot.empty()
         with show_errors("Report"):
-            html = html_report(run_id, version)
+            html = html_report(run_id, version, comparisons)
             prepared.add((run_id, "html"))
             st.download_button("Download report (.html)", html.encode("utf-8"), f"loupe-{run_id}-report.html",
                                "text/html", type="primary", key="dl_html")
