@@ -348,3 +348,45 @@ def test_occlude_box_blurs_or_greys_only_the_box() -> None:
         occlude_box(image, (0.2, 0.2, 0.2, 0.9))
     with pytest.raises(LoupeError, match="blur, grey"):
         occlude_box(image, (0, 0, 1, 1), "pixelate")
+
+
+def test_text_and_image_edits_change_prediction_and_explanation_consistently(home: dict[str, str],
+                                                                             tmp_path: Path) -> None:
+    """Each side's prediction is the model's own; each side's attributions add up to its own
+    output for the *original's* class; the edited words / the occluded box are what moved."""
+    from PIL import Image, ImageDraw
+
+    from core.whatif.image import occlude_box
+
+    text_run = home["text"]
+    predictor = load_predictor(text_run, RunStore(), "cpu")
+    original = "Elena Marsh wrote: the kettle is excellent and I love it"
+    edited = "Elena Marsh wrote: the kettle is terrible and I hate it"
+    result = compare_edit(text_run, original, edited, max_evals=200)
+    for expl, text in ((result.original, original), (result.edited, edited)):
+        probs = predictor.predict_proba([text])[0]
+        assert expl.prediction["confidence"] == pytest.approx(float(probs.max()), abs=1e-5)
+        label = result.original.prediction["label"]
+        assert label in expl.labels  # both sides explained for the original's class
+        j, cls = expl.labels.index(label), predictor.labels.index(label)
+        assert float(expl.base_value[j]) + float(expl.total()[j]) == pytest.approx(probs[cls], abs=2e-2)
+        assert not any("Elena" in t or "Marsh" in t for t in expl.tokens)  # masked on both sides
+    moved = result.edited.prediction["probabilities"][result.original.prediction["label"]] - \
+        result.original.prediction["confidence"]
+    column = f"shap_{result.original.prediction['label']}"
+    change = result.edited.frame()[column].sum() - result.original.frame()[column].sum()
+    assert change == pytest.approx(moved, abs=3e-2)  # the attributions moved as the output did
+
+    image_run = home["image"]
+    picture = Image.new("RGB", (48, 48), "white")
+    ImageDraw.Draw(picture).ellipse([8, 8, 40, 40], fill="red")
+    path = tmp_path / "circle.png"
+    picture.save(path)
+    covered = occlude_box(picture, (0.0, 0.0, 1.0, 1.0), "grey")
+    result = compare_edit(image_run, path, covered, max_evals=80)
+    image_predictor = load_predictor(image_run, RunStore(), "cpu")
+    for expl, image in ((result.original, picture), (result.edited, covered)):
+        confidence = float(image_predictor.predict([image])["confidence"][0])
+        assert expl.prediction["confidence"] == pytest.approx(confidence, abs=1e-4)
+        assert result.original.prediction["label"] in expl.labels
+    assert not np.allclose(result.original.arrays["image"], result.edited.arrays["image"])
