@@ -27,6 +27,7 @@ from dashboard.kinds import view_for
 from dashboard.resources import get_predictor, get_store, run_report
 
 CHANGED = "#fde68a"  # highlight of a changed feature's row
+STACKED = ("overlay", "token", "strip", "rollout", "heads", "layer")  # figures shown full width
 
 
 def _input_key(value: Any) -> str:
@@ -138,6 +139,13 @@ def _rows(original: Any, edited: Any, predictor: Any) -> tuple[pd.DataFrame, pd.
     return row_frame(original, columns).reset_index(drop=True), edited[columns].reset_index(drop=True)
 
 
+def _cell(value: Any) -> str:
+    """A table value for people: numbers as 1,978 or 0.03808, anything else as text."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and not pd.isna(value):
+        return f"{float(value):,.6g}"
+    return str(value)
+
+
 def _values_table(rows: tuple[pd.DataFrame, pd.DataFrame], fields: tuple[str, ...]) -> None:
     """Every feature's original and edited value (masked), changed ones highlighted and first."""
     from core.privacy import mask_frame
@@ -146,8 +154,8 @@ def _values_table(rows: tuple[pd.DataFrame, pd.DataFrame], fields: tuple[str, ..
     names = list(rows[0].columns)
     table = pd.DataFrame({
         "feature": [mask_message(n) for n in names],
-        "original": [str(before[n].iloc[0]) if n in before else "…" for n in names],
-        "edited": [str(after[n].iloc[0]) if n in after else "…" for n in names],
+        "original": [_cell(before[n].iloc[0]) if n in before else "…" for n in names],
+        "edited": [_cell(after[n].iloc[0]) if n in after else "…" for n in names],
         "changed": ["●" if n in fields else "" for n in names]})
     table = table.sort_values("changed", ascending=False, kind="stable").reset_index(drop=True)
     styled = table.style.apply(
@@ -180,14 +188,28 @@ def render_comparison(comparison: Any, changes: list[str], fields: tuple[str, ..
     if rows is not None:
         with st.expander("Feature values (changed ones highlighted)", expanded=True):
             _values_table(rows, fields)
-    left, right = st.columns(2)
-    for col, name, side in ((left, "Original", comparison.original), (right, "Edited", comparison.edited)):
+    sides = (("Original", comparison.original), ("Edited", comparison.edited))
+    for col, (name, side) in zip(st.columns(2), sides, strict=True):
         with col:
             st.markdown(f"#### {name}")
-            _side(side, f"{key}_{name}")
+            _prediction(side, f"{key}_{name}")
+    figures = [side.figures() if hasattr(side, "figures") else {} for _, side in sides]
+    names = list(dict.fromkeys([*figures[0], *figures[1]]))
+    for fig_name in names:
+        if any(w in fig_name.lower() for w in STACKED):  # too wide for half a page: one above the other
+            for (name, _), figs in zip(sides, figures, strict=True):
+                if fig_name in figs:
+                    st.caption(f"**{name}**")
+                    st.plotly_chart(figs[fig_name], key=f"{key}_{name}_fig_{fig_name}")
+        else:
+            for col, (name, _), figs in zip(st.columns(2), sides, figures, strict=True):
+                if fig_name in figs:
+                    col.plotly_chart(figs[fig_name], key=f"{key}_{name}_fig_{fig_name}")
+    if not names:
+        st.caption("No SHAP figures for these inputs.")
 
 
-def _side(result: Any, key: str) -> None:
+def _prediction(result: Any, key: str) -> None:
     prediction = getattr(result, "prediction", None) or {}
     if "label" in prediction:
         conf = prediction.get("confidence")
@@ -205,11 +227,6 @@ def _side(result: Any, key: str) -> None:
         fig.update_layout(height=60 + 28 * len(labels), margin={"l": 0, "r": 0, "t": 24, "b": 0},
                           xaxis={"range": [0, 1], "tickformat": ".0%"}, title="Class probabilities")
         st.plotly_chart(fig, key=f"{key}_probs")
-    figures = result.figures() if hasattr(result, "figures") else {}
-    for name, fig in figures.items():
-        st.plotly_chart(fig, key=f"{key}_fig_{name}")
-    if not figures:
-        st.caption("No SHAP figures for this side.")
 
 
 def pinned_list(run_id: str) -> None:
@@ -273,7 +290,7 @@ def effect_curves(run_id: str) -> None:
     fig = go.Figure()
     for i, row in enumerate(curves.ice_rows):
         fig.add_trace(go.Scatter(x=xs, y=curves.ice[i], mode="lines", line={"color": "#9aa5b1", "width": 1},
-                                 name=f"row {row}", legendgroup="ice", showlegend=i == 0,
+                                 name="ICE: one validation row each", legendgroup="ice", showlegend=i == 0,
                                  hovertemplate=f"row {row}<br>%{{x}} → %{{y:.4g}}<extra></extra>"))
     fig.add_trace(go.Scatter(x=xs, y=curves.partial_dependence, mode="lines+markers",
                              name="partial dependence", line={"color": "#e4572e", "width": 3},

@@ -87,7 +87,16 @@ def tabular_edit_form(predictor: Any, original: Any, key: str, run_id: str = "")
     if not changes:
         return None
     fields = tuple(c for c in prep.input_columns if any(line.startswith(f"{c}: ") for line in changes))
-    return Edit(frame, changes, fields)
+    shown = [f"{c}: {_number(row.at[0, c])} → {_number(frame.at[0, c])}" for c in fields]
+    return Edit(frame, shown if len(shown) == len(changes) else changes, fields)
+
+
+def _number(value: Any) -> str:
+    """'1,978' rather than '1978.0' in a change line; categories as they are."""
+    try:
+        return f"{float(value):,.6g}" if not isinstance(value, (str, bool)) else str(value)
+    except (TypeError, ValueError):
+        return str(value)
 
 
 def _masked_options(column: str, options: list[str]) -> dict[str, str]:

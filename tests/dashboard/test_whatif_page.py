@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.dashboard.conftest import no_exception, open_page
+from tests.dashboard.test_text_image_pages import _png, kinds_home  # noqa: F401 (a fixture)
 
 WHATIF = "What-if: edit and compare"
 
@@ -102,3 +103,53 @@ def test_effect_curves_redraw_without_the_model(trained: str, monkeypatch: pytes
     assert calls == first, "dragging the slider read the cached grid, no model call"
     assert len(first) <= 1
     assert before or after
+
+
+# Text and image: the tiny runs of test_text_image_pages (a 2-layer BERT and a small CNN).
+@pytest.fixture
+def runs(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+    home, text, image = request.getfixturevalue("kinds_home")
+    monkeypatch.setenv("LOUPE_HOME", str(home))
+    return text, image
+
+
+def _kind_whatif(run_id: str):
+    at = open_page("explain")
+    at.selectbox(key="explain_run").set_value(run_id).run()
+    at.radio(key="explain_mode").set_value(WHATIF).run()
+    no_exception(at)
+    return at
+
+
+def test_edit_and_compare_a_text(runs: tuple[str, str]) -> None:
+    text, _ = runs
+    at = _kind_whatif(text)
+    at.text_area(key=f"whatif_{text}_text").set_value("great value, works perfectly")
+    _button(at, "Use as the original").click().run()
+    no_exception(at)
+    edit = next(t for t in at.text_area if t.label == "Edited text")
+    assert edit.value == "great value, works perfectly", "the editor starts from the original"
+    edit.set_value("great value, broke after a day").run()
+    _button(at, "Compare").click().run(timeout=300)
+    no_exception(at)
+    shown = _text(at)
+    assert "Same decision" in shown or "The decision changed" in shown
+    assert "removed: works perfectly" in shown and "added: broke after a day" in shown
+    assert [m.label for m in at.metric].count("Predicted class") == 2
+
+
+def test_blur_a_box_of_an_image_and_compare(runs: tuple[str, str]) -> None:
+    _, image = runs
+    at = _kind_whatif(image)
+    at.file_uploader(key=f"whatif_{image}_image").set_value(("red.png", _png(), "image/png")).run()
+    no_exception(at)
+    box = next(s for s in at.slider if s.label == "Box left → right (%)")
+    box.set_value((10, 60)).run()
+    at.radio(key=next(r.key for r in at.radio if r.label == "Fill the box with")).set_value("grey").run()
+    no_exception(at)
+    assert at.get("imgs") or at.get("image"), "a preview of the edited image"
+    _button(at, "Compare").click().run(timeout=300)
+    no_exception(at)
+    shown = _text(at)
+    assert "box greyed out at left 10%, top 30%, right 60%, bottom 70%" in shown
+    assert [m.label for m in at.metric].count("Predicted class") == 2
