@@ -96,8 +96,12 @@ def edit_and_compare(run_id: str, view: Any) -> None:
     if edit is None:
         st.caption("Change the input above, then press **Compare**.")
     signature = None if edit is None else tuple(edit.changes)
-    if st.button("Compare", type="primary", disabled=edit is None, key=f"whatif_compare_{run_id}",
-                 help="Explains the original and the edited input with SHAP (each is cached)."):
+    # never disabled: a text typed just now reaches the script with the click, not before it
+    go = st.button("Compare", type="primary", key=f"whatif_compare_{run_id}",
+                   help="Explains the original and the edited input with SHAP (each is cached).")
+    if go and edit is None:
+        st.info("Nothing is edited yet: change the input above first.")
+    elif go:
         from core.whatif import compare_edit
 
         bar = st.progress(0.0, text="Explaining the original and the edit…")

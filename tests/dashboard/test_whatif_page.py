@@ -34,11 +34,11 @@ def test_edit_compare_pin_and_unpin_a_row(trained: str) -> None:
     from core.whatif.pins import pinned_comparisons
 
     at = _whatif(trained)
-    assert not any(b.label == "Compare" and not b.disabled for b in at.button)  # nothing to compare yet
+    assert not any(b.label == "Compare" for b in at.button)  # no original yet
     _button(at, "Use as the original").click().run()
     no_exception(at)
-    compare = _button(at, "Compare")
-    assert compare.disabled, "an unedited input is not compared"
+    _button(at, "Compare").click().run()
+    assert any("Nothing is edited yet" in i.value for i in at.info), "an unedited input is not compared"
     bmi = next(s for s in at.slider if s.label == "bmi")
     bmi.set_value(float(bmi.max)).run()
     no_exception(at)
