@@ -14,8 +14,10 @@ Everything from data on screen passes ``mask_message``/``md`` (explanations come
 from __future__ import annotations
 
 import hashlib
+import numbers
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -145,7 +147,7 @@ def _rows(original: Any, edited: Any, predictor: Any) -> tuple[pd.DataFrame, pd.
 
 def _cell(value: Any) -> str:
     """A table value for people: numbers as 1,978 or 0.03808, anything else as text."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and not pd.isna(value):
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and not pd.isna(value):
         return f"{float(value):,.6g}"
     return str(value)
 
