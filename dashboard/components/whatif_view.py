@@ -216,20 +216,24 @@ def render_comparison(comparison: Any, changes: list[str], fields: tuple[str, ..
 
 
 def _prediction(result: Any, key: str) -> None:
+    from core.output import mask_label
+
     prediction = getattr(result, "prediction", None) or {}
     if "label" in prediction:
         conf = prediction.get("confidence")
-        st.metric("Predicted class", str(prediction["label"]),
-                  None if conf is None else f"{float(conf):.0%} confident", delta_color="off")
+        st.metric("Predicted class", mask_label(prediction["label"]))
+        if conf is not None:
+            st.caption(f"{float(conf):.0%} confident")
     elif "value" in prediction:
         target = prediction.get("target")
-        st.metric(f"Predicted {target}" if target else "Prediction", format_number(prediction["value"]))
+        st.metric(f"Predicted {mask_message(target)}" if target else "Prediction",
+                  format_number(prediction["value"]))
     probs = prediction.get("probabilities") or {}
     if probs:
         labels = list(probs)
-        fig = go.Figure(go.Bar(x=[probs[k] for k in labels], y=labels, orientation="h",
-                               text=[f"{probs[k]:.0%}" for k in labels], textposition="auto",
-                               marker_color="#4c78a8"))
+        fig = go.Figure(go.Bar(x=[probs[k] for k in labels], y=[mask_label(k) for k in labels],
+                               orientation="h", text=[f"{probs[k]:.0%}" for k in labels],
+                               textposition="auto", marker_color="#4c78a8"))
         fig.update_layout(height=60 + 28 * len(labels), margin={"l": 0, "r": 0, "t": 24, "b": 0},
                           xaxis={"range": [0, 1], "tickformat": ".0%"}, title="Class probabilities")
         st.plotly_chart(fig, key=f"{key}_probs")
