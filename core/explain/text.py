@@ -28,13 +28,15 @@ class TextExplainer(Explainer):
         if method == "attention":
             return _attention(job, text, masked, params)
         opts = check_params(params, {"max_evals": shap_text.DEFAULT_MAX_EVALS, "output": "probability",
-                                     "batch_size": job.batch_size(), "lookahead": True}, "text SHAP")
+                                     "batch_size": job.batch_size(), "lookahead": True,
+                                     "window": shap_text.WINDOW_TOKENS}, "text SHAP")
         opts["target_class"] = chosen_classes(target_class)
 
         def compute() -> Explanation:
             return shap_text.explain_text(job.predictor(), text, job.run_id, opts["target_class"],
                                           opts["max_evals"], opts["output"], opts["batch_size"],
-                                          job.progress, lookahead=opts["lookahead"])
+                                          job.progress, lookahead=opts["lookahead"],
+                                          window=opts["window"])
 
         return job.cached("shap", text, opts, masked, compute)
 
