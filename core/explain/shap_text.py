@@ -38,6 +38,7 @@ piece, exactly as before.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -114,11 +115,13 @@ def explain_text(predictor: Any, text: str, run_id: str = "", target_class: Any 
     _, truncated = tm.encode_texts(predictor.tokenizer, [text], limit)
     if truncated[0]:
         notices.append(f"The text is longer than the model reads (max_length {limit} tokens): words "
-                       "past that point cannot change the prediction and get no attribution.")
+                       "past that point cannot change the prediction, get no attribution and are not shown.")
     spans = _windows(predictor.tokenizer, text, limit, window) if window else None
     if spans is not None:
         return _explain_windows(shap, predictor, text, spans, run_id, classes, labels, probs,
                                 max_evals, output, fn, tick, notices, window)
+    if truncated[0]:  # the players are the tokens the model reads, not the whole pasted text
+        text = _read_part(predictor.tokenizer, text, limit)
     masker = shap.maskers.Text(predictor.tokenizer)
     model: Any = fn
     if lookahead:  # shap's own refinement order, model calls batched ahead (owen_prefetch)
@@ -159,6 +162,24 @@ def _name_special(tokens: list[str], tokenizer: Any) -> list[str]:
     if len(out) > 1 and out[-1] == "":
         out[-1] = getattr(tokenizer, "sep_token", None) or getattr(tokenizer, "eos_token", None) or "<end>"
     return out
+
+
+def _read_part(tokenizer: Any, text: str, limit: int) -> str:
+    """``text`` up to the end of the word holding the last token the model reads (``limit``
+    tokens with the specials): what follows cannot change the output, and leaving it out keeps
+    SHAP's players, and its cost, to what the model reads. Unchanged without offsets."""
+    try:
+        enc = tokenizer(text[: limit * 24], truncation=True, max_length=limit,
+                        return_offsets_mapping=True, return_special_tokens_mask=True, verbose=False)
+    except (NotImplementedError, ValueError):  # a slow tokenizer has no offsets
+        return text
+    ends = [o[1] for o, special in zip(enc["offset_mapping"], enc["special_tokens_mask"], strict=True)
+            if not special and o[1] > o[0]]
+    if not ends:
+        return text
+    end = max(ends)
+    rest = re.search(r"\s", text[end:])
+    return text[: end + rest.start()] if rest else text
 
 
 def _windows(tokenizer: Any, text: str, limit: int, window: int) -> list[tuple[int, int, int]] | None:

@@ -134,5 +134,10 @@ def test_long_input_is_truncated_with_a_notice(run) -> None:
     long_text = " ".join(["great"] * 80)
     attention = explain(run_id, long_text, method="attention", store=store)
     assert len(attention.tokens) == 32 and "32" in attention.notices[0]
-    shap_expl = explain(run_id, long_text, store=store, max_evals=30)
+    shap_expl = explain(run_id, long_text, store=store, max_evals=30, window=0)
     assert shap_expl.notices and "max_length" in shap_expl.notices[0]
+    # the players are the 30 words the model reads (+ [CLS]/[SEP]), not all 80 pasted words
+    assert len(shap_expl.tokens) == 32
+    label = shap_expl.labels[0]
+    f_x = shap_expl.prediction["explained_outputs"][label]
+    assert float(shap_expl.total()[0] + shap_expl.base_value[0]) == pytest.approx(f_x, abs=1e-5)
