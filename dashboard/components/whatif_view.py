@@ -112,6 +112,7 @@ def edit_and_compare(run_id: str, view: Any) -> None:
                 run_id, original, edit.value, store=get_store(),
                 progress=lambda f, msg: bar.progress(min(max(float(f), 0.0), 1.0), text=mask_message(msg)))
             results[slot] = {"comparison": comparison, "changes": list(edit.changes),
+                             "highlight": edit.highlight,
                              "fields": tuple(edit.changed_fields), "signature": signature,
                              "rows": _rows(original, edit.value, get_predictor(run_id))}
         bar.empty()
@@ -121,7 +122,7 @@ def edit_and_compare(run_id: str, view: Any) -> None:
     if result["signature"] != signature:
         st.caption("The editor has changed since this comparison; press **Compare** again to update it.")
     render_comparison(result["comparison"], result["changes"], result["fields"], result["rows"],
-                      f"cmp_{run_id}")
+                      f"cmp_{run_id}", result.get("highlight", ""))
     with st.form(f"whatif_pin_{run_id}", border=False):
         cols = st.columns([3, 1])
         title = cols[0].text_input("Title for the pin", key=f"whatif_pin_title_{run_id}",
@@ -186,11 +187,16 @@ def headline_box(comparison: Any) -> None:
 
 
 def render_comparison(comparison: Any, changes: list[str], fields: tuple[str, ...],
-                      rows: tuple[pd.DataFrame, pd.DataFrame] | None, key: str) -> None:
-    """Headline, the changes, and the two sides in two columns."""
+                      rows: tuple[pd.DataFrame, pd.DataFrame] | None, key: str,
+                      highlight: str = "") -> None:
+    """Headline, the changes (marked in the input where the kind can: ``highlight``, already
+    masked Markdown), and the two sides in two columns."""
     headline_box(comparison)
     if changes:
         st.markdown("**Changes:**\n" + "\n".join(f"- {md(c)}" for c in changes))
+    if highlight:
+        with st.container(border=True):
+            st.markdown(highlight)
     if rows is not None:
         with st.expander("Feature values (changed ones highlighted)", expanded=True):
             _values_table(rows, fields)

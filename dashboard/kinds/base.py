@@ -86,6 +86,7 @@ class Edit:
     value: Any
     changes: list[str]
     changed_fields: tuple[str, ...] = ()  # table columns that changed, for highlighting
+    highlight: str = ""  # Markdown, already masked and escaped: the input with its changes marked
 
 
 class EditForm(Protocol):

@@ -37,7 +37,29 @@ def text_edit_form(predictor: Any, original: str, key: str, run_id: str = "") ->
         raise LoupeError("The edited text is empty.", "type some text to compare.")
     if edited == original:
         return None
-    return Edit(edited, text_changes(str(original), edited))
+    return Edit(edited, text_changes(str(original), edited), highlight=marked_texts(str(original), edited))
+
+
+def marked_texts(original: str, edited: str) -> str:
+    """Both texts as Markdown, masked first (names are found in context), then diffed by word:
+    removed words red and struck through in the original, added words green in the edited."""
+    import difflib
+
+    from core.output import mask_message, md
+
+    a, b = mask_message(original).split(), mask_message(edited).split()
+    left, right = [], []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        before, after = md(" ".join(a[i1:i2]), mask=False), md(" ".join(b[j1:j2]), mask=False)
+        if op == "equal":
+            left.append(before)
+            right.append(after)
+            continue
+        if before:
+            left.append(f":red-background[~~{before}~~]")
+        if after:
+            right.append(f":green-background[{after}]")
+    return f"**Original:** {' '.join(left)}\n\n**Edited:** {' '.join(right)}"
 
 
 def _text_examples(report: dict[str, Any]) -> list[tuple[str, Any]]:

@@ -135,7 +135,18 @@ def test_edit_and_compare_a_text(runs: tuple[str, str]) -> None:
     shown = _text(at)
     assert "Same decision" in shown or "The decision changed" in shown
     assert "removed: works perfectly" in shown and "added: broke after a day" in shown
+    assert ":red-background[~~works perfectly~~]" in shown  # marked in the text itself
+    assert ":green-background[broke after a day]" in shown
     assert [m.label for m in at.metric].count("Predicted class") == 2
+
+
+def test_marked_texts_are_masked_and_escaped() -> None:
+    from dashboard.kinds.text import marked_texts
+
+    shown = marked_texts("Ask Margaret Thornbury, it is [great] *really*",
+                         "Ask Margaret Thornbury, it is awful *really*")
+    assert "Thornbury" not in shown and "\\*really\\*" in shown
+    assert ":red-background[~~\\[great\\]~~]" in shown and ":green-background[awful]" in shown
 
 
 def test_blur_a_box_of_an_image_and_compare(runs: tuple[str, str]) -> None:
