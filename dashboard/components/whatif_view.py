@@ -75,18 +75,24 @@ def render_whatif(run_id: str, kind: str) -> None:
     if view.edit_form is None:
         st.info("There is no editor for this kind of model yet.")
     else:
-        edit_and_compare(run_id, view)
+        original, input_key = edit_and_compare(run_id, view)
         pinned_list(run_id)
+        if original is not None:
+            from dashboard.components.counterfactual_view import counterfactual_panel
+
+            st.divider()
+            counterfactual_panel(run_id, kind, view, original, input_key)
     if view.effect_curves:
         st.divider()
         effect_curves(run_id)
 
 
-def edit_and_compare(run_id: str, view: Any) -> None:
+def edit_and_compare(run_id: str, view: Any) -> tuple[Any, str | None]:
+    """The editor and the comparison; returns the original input and its key (None: none yet)."""
     st.subheader("Edit and compare")
     original, input_key = pick_original(run_id, view)
     if original is None:
-        return
+        return None, None
     edit = None
     with st.container(border=True):
         st.markdown("**Edit**")
@@ -118,7 +124,7 @@ def edit_and_compare(run_id: str, view: Any) -> None:
         bar.empty()
     result = results.get(slot)
     if result is None:
-        return
+        return original, input_key
     if result["signature"] != signature:
         st.caption("The editor has changed since this comparison; press **Compare** again to update it.")
     render_comparison(result["comparison"], result["changes"], result["fields"], result["rows"],
@@ -134,6 +140,7 @@ def edit_and_compare(run_id: str, view: Any) -> None:
         with show_errors("Pin"):
             pin = pin_comparison(result["comparison"], get_store(), title, result["changes"])
             st.success(f"Pinned: {md(pin.title)}", icon=":material/push_pin:")
+    return original, input_key
 
 
 def _rows(original: Any, edited: Any, predictor: Any) -> tuple[pd.DataFrame, pd.DataFrame] | None:

@@ -34,6 +34,9 @@ Every field is optional; what each one drives:
   an editor prefilled with ``original`` (an input as ``input_form`` or ``examples`` give it) and
   returns the edited input with the list of changes (for people; masked when shown), or None
   while nothing is edited yet. No editor: the what-if mode says so.
+- ``counterfactual_form`` (Explain "What-if"): ``form(predictor, original, key) -> options``
+  for the kind's counterfactual search (``Explainer.counterfactual``), or None while the search
+  cannot run yet; no form: the search runs with its defaults.
 - ``effect_curves`` (Explain "What-if"): True offers feature effect curves (ICE and partial
   dependence, ``core.whatif.feature_effects``) for the run's input columns.
 
@@ -114,6 +117,7 @@ class KindView:
     worst_labels: tuple[str, str] = ("A misclassified example", "Example (most confidently wrong first)")
     edit_form: EditForm | None = None
     effect_curves: bool = False
+    counterfactual_form: Callable[[Any, Any, str], dict[str, Any] | None] | None = None
 
     @property
     def batch_upload_types(self) -> list[str]:

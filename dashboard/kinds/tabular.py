@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from core.datasets.tables import numeric_or_none
+from core.errors import LoupeError
 from core.output import mask_message, md
 from core.privacy import mask_frame
 from dashboard.kinds.base import TABLE_TYPES, ColumnRole, Edit, KindView
@@ -99,6 +100,26 @@ def _number(value: Any) -> str:
         return str(value)
 
 
+def tabular_counterfactual_form(predictor: Any, original: Any, key: str) -> dict[str, Any]:
+    """The value to reach (10% above today's prediction to start) and the columns that may change."""
+    from core.explain.shap_tabular import row_frame
+
+    prep = predictor.prep
+    columns = list(prep.input_columns)
+    now = float(predictor.predict(row_frame(original, columns))["prediction"].iloc[0])
+    left, right = st.columns([1, 2])
+    target = left.number_input(f"Reach a predicted {md(prep.target)} of", value=round(now * 1.1, 6),
+                               format="%.6g", key=f"{key}_target",
+                               help=f"Today's prediction: {now:,.6g}. The search moves it past this value.")
+    editable = right.multiselect("Columns that may change", columns, default=columns, key=f"{key}_editable",
+                                 format_func=mask_message,
+                                 help="Values stay inside the ranges and categories seen in training.")
+    if not editable:
+        raise LoupeError("No column may change, so nothing can move the prediction.",
+                         "pick at least one column that may change.")
+    return {"target": float(target), "editable": list(editable)}
+
+
 def _masked_options(column: str, options: list[str]) -> dict[str, str]:
     """Category values as shown: masked in their column's context (a bare 'Tanaka' in a last_name
     column is a name), so a training value never reaches the screen raw."""
@@ -138,5 +159,6 @@ VIEW = KindView(
     examples=_tabular_examples,
     worst_labels=("A badly predicted row", "Validation row (largest error first)"),
     edit_form=tabular_edit_form,
+    counterfactual_form=tabular_counterfactual_form,
     effect_curves=True,
 )

@@ -62,6 +62,14 @@ def marked_texts(original: str, edited: str) -> str:
     return f"**Original:** {' '.join(left)}\n\n**Edited:** {' '.join(right)}"
 
 
+def text_counterfactual_form(predictor: Any, original: str, key: str) -> dict[str, Any]:
+    """How the text search edits words: removes them, or replaces them by the mask token."""
+    edit = st.radio("Edit words by", ["remove", "mask"], horizontal=True, key=f"{key}_edit",
+                    format_func={"remove": "removing them",
+                                 "mask": "replacing them by the mask token"}.get)
+    return {"edit": edit}
+
+
 def _text_examples(report: dict[str, Any]) -> list[tuple[str, Any]]:
     out = []
     for e in report.get("worst_val_examples") or []:
@@ -83,4 +91,5 @@ VIEW = KindView(
     method_labels={"shap": "SHAP token strip"},
     examples=_text_examples,
     edit_form=text_edit_form,
+    counterfactual_form=text_counterfactual_form,
 )

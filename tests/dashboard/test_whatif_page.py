@@ -164,3 +164,54 @@ def test_blur_a_box_of_an_image_and_compare(runs: tuple[str, str]) -> None:
     shown = _text(at)
     assert "box greyed out at left 10%, top 30%, right 60%, bottom 70%" in shown
     assert [m.label for m in at.metric].count("Predicted class") == 2
+
+
+def test_find_the_smallest_change_for_a_row(trained: str) -> None:
+    from core.predict import load_predictor
+    from core.store import RunStore
+
+    at = _whatif(trained)
+    _button(at, "Use as the original").click().run()
+    no_exception(at)
+    key = next(n.key for n in at.number_input if n.label.startswith("Reach a predicted"))
+    target = float(at.number_input(key=key).value)  # 10% above today's prediction
+    editable = next(m for m in at.multiselect if m.label == "Columns that may change")
+    editable.set_value([]).run()
+    no_exception(at)
+    assert any("pick at least one column" in e.value for e in at.error)
+    assert not any(b.label == "Find the smallest change" for b in at.button)
+    next(m for m in at.multiselect if m.label == "Columns that may change").set_value(["bmi", "bp"]).run()
+    _button(at, "Find the smallest change").click().run(timeout=300)
+    no_exception(at)
+    [result] = at.session_state["whatif_counterfactuals"].values()
+    shown = _text(at) + "\n".join(s.value for s in at.success)
+    if result.found:  # the model itself is past the target with the edit shown
+        best = result.solutions[0]
+        assert {c["column"] for c in best["changes"]} <= {"bmi", "bp"}
+        row = at.session_state[f"whatif_original_{trained}"][0]
+        edited = dict(row)
+        edited.update({c["column"]: c["new"] for c in best["changes"]})
+        import pandas as pd
+
+        predictor = load_predictor(trained, RunStore(), "cpu")
+        assert float(predictor.predict(pd.DataFrame([edited]))["prediction"].iloc[0]) >= target - 1e-6
+        assert at.dataframe, "the changes are listed"
+    else:
+        assert "No change within the search's limits" in shown
+
+
+def test_find_the_smallest_change_for_a_text_and_an_image(runs: tuple[str, str]) -> None:
+    text, image = runs
+    at = _kind_whatif(text)
+    at.text_area(key=f"whatif_{text}_text").set_value("great value, works perfectly")
+    _button(at, "Use as the original").click().run()
+    at.radio(key=next(r.key for r in at.radio if r.label == "Edit words by")).set_value("mask").run()
+    _button(at, "Find the smallest change").click().run(timeout=300)
+    no_exception(at)
+    assert at.session_state["whatif_counterfactuals"]
+    at = _kind_whatif(image)
+    at.file_uploader(key=f"whatif_{image}_image").set_value(("red.png", _png(), "image/png")).run()
+    _button(at, "Find the smallest change").click().run(timeout=300)
+    no_exception(at)
+    [result] = [r for (run, *_), r in at.session_state["whatif_counterfactuals"].items() if run == image]
+    assert result.found or any("No change" in i.value for i in at.info)
