@@ -176,7 +176,7 @@ class Explainer(ABC):
 
     def counterfactual(self, run_id: str, input: Any, store: Any, options: dict[str, Any]) -> Any:
         """The smallest edit of ``input`` that changes the run's decision, as a result with
-        ``found``, ``lines()`` (masked, for people), ``to_dict()`` and ``frame()``."""
+        ``found``, ``summary()`` and ``lines()`` (masked, for people), ``to_dict()`` and ``frame()``."""
         raise LoupeError("This kind of run has no counterfactual search.",
                          "use a text, image or table run.")
 

@@ -44,6 +44,16 @@ class ImageCounterfactual:
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame({"region": self.regions})
 
+    def summary(self) -> str:
+        """One sentence for people (labels masked)."""
+        from core.output import mask_label
+
+        if not self.found:
+            return "No change found: occluding the strongest SHAP regions does not change the decision."
+        return (f"Occluding {len(self.regions)} region{'s' if len(self.regions) != 1 else ''} "
+                f"({self.pixel_share:.1%} of the model's crop) changes {mask_label(self.original_label)} "
+                f"to {mask_label(self.new_label)}.")
+
     def lines(self) -> list[str]:
         from core.output import mask_label, mask_message
         from core.whatif.text import probabilities_line

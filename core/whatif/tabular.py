@@ -70,6 +70,17 @@ class TableCounterfactual:
         out.append(f"({self.model_calls} model calls, {self.evaluations} rows scored, {self.seconds:.2f} s)")
         return out
 
+    def summary(self) -> str:
+        """One sentence for people: the closest solution (values masked when it was made)."""
+        if not self.found or not self.solutions:
+            return ("No change found: no change of the editable columns within the training ranges "
+                    f"moves the prediction {self.direction} {self.target:,.6g}.")
+        best = self.solutions[0]
+        edits = ", ".join(f"{c['column']} {_shown(c['original'])} → {_shown(c['new'])}"
+                          for c in best["changes"])
+        return (f"Closest change: {edits} moves the prediction from {self.original_prediction:,.6g} to "
+                f"{float(best['prediction']):,.6g} ({self.direction} {self.target:,.6g}).")
+
     def frame(self) -> pd.DataFrame:
         return self.changes_frame()
 
@@ -79,6 +90,15 @@ class TableCounterfactual:
                  "prediction": s["prediction"], "distance": s["distance"]}
                 for i, s in enumerate(self.solutions) for c in s["changes"]]
         return pd.DataFrame(rows, columns=["solution", "column", "original", "new", "prediction", "distance"])
+
+
+def _shown(value: Any) -> str:
+    """A value in a sentence: numbers as 1,234.5, a missing one as 'missing'."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "missing"
+    if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+        return f"{float(value):,.6g}"
+    return str(value)
 
 
 def feature_spaces(train: pd.DataFrame, prep: Any, grid: int = GRID) -> dict[str, FeatureSpace]:

@@ -62,6 +62,16 @@ class TextCounterfactual:
         return pd.DataFrame({"position": self.positions, "word": self.words,
                              "shap": [self.word_values[i] for i in self.positions]})
 
+    def summary(self) -> str:
+        """One sentence for people (masked)."""
+        from core.output import mask_label
+
+        verb = "Removing" if self.edit == "remove" else "Masking"
+        if not self.found:
+            return f"No change found: no edit of up to {self.tried} words changes the decision."
+        return (f"{verb} {len(self.words)} of {self.word_count} words ({', '.join(self.words)}) changes "
+                f"{mask_label(self.original_label)} to {mask_label(self.new_label)}.")
+
     def lines(self) -> list[str]:
         """What a person reads (every field already masked)."""
         from core.output import mask_label, mask_message

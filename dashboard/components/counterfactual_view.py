@@ -50,9 +50,9 @@ def show_counterfactual(result: Any, key: str) -> None:
     """Found or not, the edit (table of changes, the edited text or occluded image), its cost."""
     lines = list(result.lines())
     if result.found:
-        st.success(md(lines[1] if len(lines) > 1 else lines[0], mask=False), icon=":material/target:")
+        st.success(md(result.summary(), mask=False), icon=":material/target:")
     else:
-        st.info("No change within the search's limits flips it.", icon=":material/search_off:")
+        st.info(md(result.summary(), mask=False), icon=":material/search_off:")
     edited_text = getattr(result, "edited_text", None)
     if result.found and edited_text:
         st.markdown(f"**Edited text:** {md(edited_text, mask=False)}")

@@ -390,3 +390,15 @@ def test_text_and_image_edits_change_prediction_and_explanation_consistently(hom
         assert expl.prediction["confidence"] == pytest.approx(confidence, abs=1e-4)
         assert result.original.prediction["label"] in expl.labels
     assert not np.allclose(result.original.arrays["image"], result.edited.arrays["image"])
+
+
+def test_counterfactual_summaries_say_what_changed(home: dict[str, str]) -> None:
+    run = home["tabular"]
+    cf = table_counterfactual(run, ROW, _predict(run, ROW) + 120, editable=["size_m2"])
+    assert cf.found and cf.summary().startswith("Closest change: size_m2 50 → ")
+    none = table_counterfactual(run, ROW, 1e9, editable=["floor"])
+    assert not none.found and none.summary().startswith("No change found: no change of the editable")
+    text = text_counterfactual(home["text"], "Ask Margaret Thornbury: awful, broken, useless", max_evals=60)
+    assert "Thornbury" not in text.summary()
+    expected = "Removing " if text.found else "No change found"
+    assert text.summary().startswith(expected)
