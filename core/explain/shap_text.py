@@ -136,6 +136,16 @@ def explain_text(predictor: Any, text: str, run_id: str = "", target_class: Any 
     base = np.asarray(result.base_values[0], dtype=np.float64).reshape(len(classes))
     tokens = mask_tokens(_name_special([str(t) for t in result.data[0]], predictor.tokenizer))
     frame = pd.DataFrame({"position": np.arange(len(tokens)), "token": tokens})
+    return _explanation(run_id, values, base, tokens, frame, classes, labels, probs, output, notices,
+                        {"max_evals": max_evals, "batch_size": fn.batch_size, "model_calls": fn.calls,
+                         "evaluations": fn.evals, "lookahead": lookahead,
+                         "requested": getattr(model, "requested", fn.evals)})
+
+
+def _explanation(run_id: str, values: np.ndarray, base: np.ndarray, tokens: list[str],
+                 frame: pd.DataFrame, classes: list[int], labels: list[Any], probs: np.ndarray,
+                 output: str, notices: list[str], info: dict[str, Any]) -> Explanation:
+    """The text SHAP result (one piece or windowed): a column of values per explained class."""
     for j, c in enumerate(classes):
         frame[f"shap_{labels[c]}"] = values[:, j]
     outputs = to_output(np.asarray(probs, dtype=np.float64)[None, :], output)[0]
@@ -146,10 +156,7 @@ def explain_text(predictor: Any, text: str, run_id: str = "", target_class: Any 
         run_id=run_id, kind="text", method="shap", values=values, base_value=base,
         prediction=prediction, labels=[labels[c] for c in classes], target_classes=classes,
         tokens=tokens, frames={"tokens": frame}, notices=notices,
-        info={"explainer": "partition", "masker": "text", "max_evals": max_evals, "output": output,
-              "batch_size": fn.batch_size, "model_calls": fn.calls, "evaluations": fn.evals,
-              "lookahead": lookahead,
-              "requested": getattr(model, "requested", fn.evals)},
+        info={"explainer": "partition", "masker": "text", "output": output, **info},
     )
 
 
@@ -254,8 +261,6 @@ def _explain_windows(shap: Any, predictor: Any, text: str, spans: list[tuple[int
     base = np.array([outputs[c] for c in classes]) - values_all.sum(axis=0)
     frame = pd.DataFrame({"position": np.arange(len(tokens_out)), "token": tokens_out,
                           "window": [-1, *token_window, -1]})
-    for j, c in enumerate(classes):
-        frame[f"shap_{labels[c]}"] = values_all[:, j]
     notices.append(
         f"This text is long ({n} tokens read by the model), so it was explained in {len(spans)} "
         f"windows of at most about {window} tokens ({', '.join(str(k) for *_, k in spans)}), "
@@ -265,17 +270,10 @@ def _explain_windows(shap: Any, predictor: Any, text: str, spans: list[tuple[int
         "that window's own effect (the output on the full text minus the output with only that "
         "window masked). Values compare well within a window; across windows they do not add up "
         "to one whole-text total, and effects shared between windows are not split between them.")
-    prediction = prediction_summary(probs, labels)
-    prediction["output"] = output
-    prediction["explained_outputs"] = {labels[c]: float(outputs[c]) for c in classes}
-    return Explanation(
-        run_id=run_id, kind="text", method="shap", values=values_all, base_value=base,
-        prediction=prediction, labels=[labels[c] for c in classes], target_classes=classes,
-        tokens=tokens_out, frames={"tokens": frame}, notices=notices,
-        info={"explainer": "partition", "masker": "text", "max_evals": max_evals, "output": output,
-              "batch_size": fn.batch_size, "model_calls": fn.calls, "evaluations": fn.evals,
-              "lookahead": False, "requested": fn.evals, "window": window, "windows": windows},
-    )
+    return _explanation(run_id, values_all, base, tokens_out, frame, classes, labels, probs, output,
+                        notices, {"max_evals": max_evals, "batch_size": fn.batch_size,
+                                  "model_calls": fn.calls, "evaluations": fn.evals, "lookahead": False,
+                                  "requested": fn.evals, "window": window, "windows": windows})
 
 
 def long_text_evals(max_evals: int, n_tokens: int, window: int = WINDOW_TOKENS) -> int:
