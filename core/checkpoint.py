@@ -3,12 +3,17 @@
 Written at each epoch end into ``runs/<id>/checkpoint`` by swapping in a finished temporary folder,
 so a process killed mid-write leaves the previous checkpoint intact. The optimizer state is a file
 this project wrote itself and is read back with ``torch.load(weights_only=True)``.
+
+The epoch that ends training writes a *complete* checkpoint: ``state.json`` alone (``LoopState.
+complete``). A resume from it trains nothing — it evaluates the best model in ``runs/<id>/model`` —
+so the last weights and optimizer moments (the largest files) are never needed and not written.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +34,7 @@ class LoopState:
     best_epoch: int | None = None  # epoch of ``best``; 0 = the untrained start candidate
     start_score: float | None = None  # the start candidate's validation monitor (see Task)
     best_trained: float | None = None  # the best monitor of a trained epoch
+    complete: bool = False  # training is over: the checkpoint holds this state only, no weights
 
 
 def atomic_dir(final: Path) -> Path:
@@ -64,27 +70,45 @@ def remove_partial_dirs(run_dir: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def save_checkpoint(
-    folder: Path, model: nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any, state: LoopState
-) -> None:
+def write_atomically(folder: Path, write: Callable[[Path], None]) -> None:
+    """``write`` fills a temporary sibling folder that then replaces ``folder``; on an error the
+    temporary folder is removed (nothing half-written stays) and the error is raised."""
     tmp = atomic_dir(folder)
-    save_model(model, str(tmp / "model.safetensors"))
-    torch.save(
-        {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()},
-        tmp / "optimizer.pt",
-    )
-    (tmp / "state.json").write_text(json.dumps(asdict(state)))
+    try:
+        write(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     commit_dir(tmp, folder)
+
+
+def save_checkpoint(folder: Path, model: nn.Module | None, states: dict[str, Any] | None,
+                    state: LoopState) -> None:
+    """``model``: the weights to resume from; ``states``: ``{"optimizer": ..., "scheduler": ...}``
+    state dicts. Both None for a complete checkpoint (``state.complete``): the state alone."""
+
+    def write(tmp: Path) -> None:
+        if not state.complete:
+            assert model is not None and states is not None
+            save_model(model, str(tmp / "model.safetensors"))
+            torch.save(states, tmp / "optimizer.pt")
+        (tmp / "state.json").write_text(json.dumps(asdict(state)))
+
+    write_atomically(folder, write)
 
 
 def load_checkpoint(
     folder: Path, model: nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any
 ) -> LoopState | None:
-    """Restore from ``folder``; None when there is no complete checkpoint."""
+    """Restore from ``folder``; None when there is no checkpoint. A complete one (training is
+    over) restores the state only: the loop then goes straight to the final evaluation."""
     if not (folder / "state.json").exists():
         return None
+    state = LoopState(**json.loads((folder / "state.json").read_text()))
+    if state.complete:
+        return state
     load_model(model, str(folder / "model.safetensors"))
     states = torch.load(folder / "optimizer.pt", map_location="cpu", weights_only=True)
     optimizer.load_state_dict(states["optimizer"])
     scheduler.load_state_dict(states["scheduler"])
-    return LoopState(**json.loads((folder / "state.json").read_text()))
+    return state

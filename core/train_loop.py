@@ -9,7 +9,7 @@ import json
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +17,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from core.checkpoint import (
-    LoopState,
-    atomic_dir,
-    commit_dir,
-    load_checkpoint,
-    remove_partial_dirs,
-    save_checkpoint,
-)
+from core.checkpoint import LoopState, atomic_dir, commit_dir, load_checkpoint, remove_partial_dirs
+from core.checkpoint_writer import BackgroundWriter, cpu_copy, cpu_state, save_job
 from core.config import RunConfig
 from core.eta import Remaining, RunClock
 from core.phases import Tracker, phase
@@ -99,6 +93,14 @@ class TrainingLoop:
         self.validations_done = self.saves_done = 0
         self.final_left: int | None = None  # evaluation batches left once the final one started
         self.start_name = ""  # the start candidate (run() asks the task; a direct fit has none)
+        self.saver = BackgroundWriter()  # end-of-epoch files, written beside training
+        # The best epoch's validation (outputs, targets, loss) and weights, for _finish to reuse
+        # (one process, not resumed: the same weights evaluated here; see _reusable_val).
+        self.last_val: tuple[np.ndarray, np.ndarray, float] | None = None
+        self.best_val: tuple[np.ndarray, np.ndarray, float] | None = None
+        self.best_copy: torch.nn.Module | None = None
+        self.plain_loss = 0.0  # _predict's loss as the one-process evaluation in _finish sums it
+        self.resumed = False
 
     # --- setup ----------------------------------------------------------------------------
     def _loader(self, dataset: Any, batches: Iterable[list[int]] | None, batch_size: int) -> DataLoader:
@@ -138,6 +140,7 @@ class TrainingLoop:
             self.optimizer, _warmup_linear(warmup, self.total_steps)
         )
         if resume:
+            self.resumed = True
             if self.writer:  # a kill -9 may have cut a checkpoint swap short
                 remove_partial_dirs(self.run_dir)
             self.acc.wait_for_everyone()
@@ -172,6 +175,19 @@ class TrainingLoop:
 
     # --- main loop ------------------------------------------------------------------------
     def run(self, resume: bool) -> TrainResult:
+        try:
+            return self._run(resume)
+        except BaseException as exc:
+            error = self.saver.drain()  # no write may run under the caller's clean-up
+            if error is not None and type(exc) is Cancelled:
+                raise error from exc  # cancelled, but the last save failed: say so
+            if error is not None:
+                exc.add_note(f"Writing the last checkpoint failed as well: {error!r}")
+            raise
+        finally:
+            self.saver.close()
+
+    def _run(self, resume: bool) -> TrainResult:
         fitted = self.task.fit_directly(self.cfg, self.data)
         if fitted is not None:
             return self._finish_direct(fitted)
@@ -180,14 +196,14 @@ class TrainingLoop:
         self.start_name = self.task.start_candidate(self.cfg, self.data)
         if self.start_name and self.state.epoch == 0 and self.state.global_step == 0:
             self._score_start()
-        stop = self.state.global_step >= self.total_steps
+        stop = self.state.complete or self.state.global_step >= self.total_steps
         for epoch in range(self.state.epoch, t.epochs):
             if stop:
                 break
             seed_everything(t.seed * 1000 + epoch)
             stop = self._train_epoch(epoch)
             metrics = self._evaluate_val(epoch + 1)
-            stop = self._after_epoch(epoch, metrics) or stop
+            stop = self._after_epoch(epoch, metrics, stop)
         self._emit("done", self.state.epoch, {})
         return self._finish()
 
@@ -264,6 +280,8 @@ class TrainingLoop:
                         eta_s=self.eta_s)
         outputs, targets, loss = self._predict(self.val_loader, distributed=True, tracker=tracker)
         self.validations_done += 1
+        one = self.rt.num_processes == 1 and not self.resumed
+        self.last_val = (outputs, targets, self.plain_loss) if one else None
         metrics = {"loss": loss, **self.task.metrics(outputs, targets, self.data)}
         self.logger.log(self.state.global_step, epoch, "val", metrics)
         self._emit("eval", epoch, metrics)
@@ -277,9 +295,7 @@ class TrainingLoop:
         self.state.best, self.state.best_loss = float(metrics[self.task.monitor]), float(metrics["loss"])
         self.state.best_epoch, self.state.start_score = 0, self.state.best
         if self.writer:
-            tmp = atomic_dir(self.run_dir / "model")
-            self.task.save_artifact(self.acc.unwrap_model(self.model), self.cfg, self.data, tmp)
-            commit_dir(tmp, self.run_dir / "model")
+            self._save(better=True, state=None)
         self.acc.wait_for_everyone()
 
     def _start_notice(self) -> str:
@@ -309,7 +325,8 @@ class TrainingLoop:
     def _ranks_above(self, value: float, other: float) -> bool:
         return value < other if self.task.monitor_mode == "min" else value > other
 
-    def _after_epoch(self, epoch: int, metrics: dict[str, float]) -> bool:
+    def _after_epoch(self, epoch: int, metrics: dict[str, float], stop: bool) -> bool:
+        """Keep the best, count bad epochs, save; True when training ends here."""
         t = self.cfg.train
         value = metrics[self.task.monitor]
         better = self._better(float(value), float(metrics["loss"]))
@@ -324,29 +341,42 @@ class TrainingLoop:
             self.state.best, self.state.best_loss = float(value), float(metrics["loss"])
             self.state.best_epoch = epoch + 1
             self.state.bad_epochs = 0
-            if self.writer:
-                tmp = atomic_dir(self.run_dir / "model")
-                self.task.save_artifact(self.acc.unwrap_model(self.model), self.cfg, self.data, tmp)
-                commit_dir(tmp, self.run_dir / "model")
         else:
             self.state.bad_epochs += 1
+        # The epoch that ends training writes a complete checkpoint (state only, core.checkpoint)
+        self.state.complete = (stop or epoch + 1 >= t.epochs
+                               or bool(t.patience and self.state.bad_epochs >= t.patience))
         if self.writer:
             # Points the checkpoint covers must be in the store before it exists: resume after a
             # kill -9 starts from the checkpoint and never replays them.
             self.logger.flush()
-            save_checkpoint(self.run_dir / "checkpoint", self.acc.unwrap_model(self.model),
-                            self.optimizer.optimizer if hasattr(self.optimizer, "optimizer")
-                            else self.optimizer, self.scheduler, self.state)
+            self._save(better, replace(self.state))
         self.acc.wait_for_everyone()
         self.saves_done += 1
         self.clock.saved(time.perf_counter() - started)
-        return bool(t.patience and self.state.bad_epochs >= t.patience)
+        return self.state.complete
+
+    def _save(self, better: bool, state: LoopState | None) -> None:
+        """Snapshot the model (and optimizer) to the CPU now; write the files in the background
+        (``core.checkpoint_writer``) while the next epoch trains."""
+        model = cpu_copy(self.acc.unwrap_model(self.model))
+        states = None
+        if state is not None and not state.complete:
+            optimizer = getattr(self.optimizer, "optimizer", self.optimizer)
+            states = cpu_state({"optimizer": optimizer.state_dict(),
+                                "scheduler": self.scheduler.state_dict()})
+        artifact = None
+        if better:
+            self.best_copy, self.best_val = model, self.last_val
+            task, cfg, data = self.task, self.cfg, self.data
+            artifact = lambda m, out: task.save_artifact(m, cfg, data, out)  # noqa: E731
+        self.saver.submit(save_job(self.run_dir, artifact, model, states, state))
 
     # --- evaluation -----------------------------------------------------------------------
     def _predict(self, loader: Any, distributed: bool, tracker: Tracker | None = None
                  ) -> tuple[np.ndarray, np.ndarray, float]:
         self.model.eval()
-        outs, tgts, loss_sum, count = [], [], 0.0, 0
+        outs, tgts, loss_sum, count, plain = [], [], 0.0, 0, 0.0
         started = time.perf_counter()
         with torch.no_grad():
             for done, batch in enumerate(loader, start=1):
@@ -356,6 +386,7 @@ class TrainingLoop:
                     loss, out = self.task.forward(self.model, batch)
                 n = batch["labels"].shape[0]
                 labels = batch["labels"]
+                plain += float(loss) * n
                 if distributed:
                     out, labels = self.acc.gather_for_metrics((out.contiguous(), labels.contiguous()))
                     losses = self.acc.gather_for_metrics(loss.detach().reshape(1).repeat(n))
@@ -370,9 +401,11 @@ class TrainingLoop:
                     tracker.update(done, eta_s=self._eta(eval_done=done))
         self.clock.evaluated(len(outs), time.perf_counter() - started)
         self.model.train()
+        self.plain_loss = plain / max(sum(len(t) for t in tgts), 1)
         return np.concatenate(outs), np.concatenate(tgts), loss_sum / max(count, 1)
 
     def _finish(self) -> TrainResult:
+        self.saver.wait()  # the best model is on disk before it is loaded; a write error raises
         self.acc.wait_for_everyone()
         if not self.writer:  # non-main process: the main one evaluates and saves
             return TrainResult(self.run_id, "completed", {}, None, {})
@@ -380,6 +413,7 @@ class TrainingLoop:
         model_dir = self.run_dir / "model"
         self._ensure_final()
         self.task.load_weights(model, model_dir)
+        reused = self._reusable_val(model)
         outputs, targets, final = {}, {}, {}
         self.final_left = self.final_batches
         for split in SPLITS:
@@ -387,8 +421,11 @@ class TrainingLoop:
             loader = self._loader(dataset, None, self.cfg.train.batch_size)
             tracker = phase(f"Final evaluation · {split} split", total=len(loader), unit="batches",
                             eta_s=self._eta())
-            outputs[split], targets[split], loss = self._predict(loader, distributed=False,
-                                                                 tracker=tracker)
+            if split == "val" and reused is not None:  # the best epoch's validation, verified
+                outputs[split], targets[split], loss = reused
+            else:
+                outputs[split], targets[split], loss = self._predict(loader, distributed=False,
+                                                                     tracker=tracker)
             self.final_left -= len(loader)
             scores = {"loss": loss, **self.task.metrics(outputs[split], targets[split], self.data)}
             final.update({f"{split}_{k}": float(v) for k, v in scores.items()})
@@ -410,6 +447,23 @@ class TrainingLoop:
         self.logger.flush()
         self.store.finish_run(self.run_id, final)
         return TrainResult(self.run_id, "completed", final, model_dir, report)
+
+    def _reusable_val(self, model: torch.nn.Module) -> tuple[np.ndarray, np.ndarray, float] | None:
+        """The best epoch's validation outputs, targets and loss when the reloaded model is
+        shown to give them: its weights equal, tensor for tensor, the ones the best epoch was
+        evaluated with, and its outputs on the first validation batch are the same bits (that
+        catches a reload that changes more than weights, e.g. the tabular auto choice of the
+        trees). Otherwise None: the validation split is evaluated again."""
+        if self.best_val is None or self.best_copy is None:
+            return None
+        live, best = model.state_dict(), self.best_copy.state_dict()
+        if live.keys() != best.keys() or not all(
+                live[k].dtype == best[k].dtype and torch.equal(live[k].cpu(), best[k]) for k in live):
+            return None
+        first = next(iter(self._loader(self.data.val, None, self.cfg.train.batch_size)))
+        probe, _, _ = self._predict([first], distributed=False)
+        outputs = self.best_val[0]
+        return self.best_val if np.array_equal(probe, outputs[: len(probe)]) else None
 
     def _finish_direct(self, fitted: Any) -> TrainResult:
         """A model the task fitted in one go (``Task.fit_directly``): log its fitting curves,

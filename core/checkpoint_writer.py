@@ -1,0 +1,121 @@
+"""End-of-epoch saves that do not hold up training.
+
+At an epoch end the loop takes a CPU snapshot of what it must save (``cpu_copy`` of the model,
+``cpu_state`` of the optimizer and scheduler, a copy of ``LoopState``) and hands the file writing
+to ``BackgroundWriter``: one thread, one job at a time. Every later save, ``_finish`` and every
+failure or cancel path calls ``wait`` first, so jobs never overlap, the best model is on disk before
+the final evaluation loads it, and an error raised in the thread is raised there (not lost).
+The atomic folder swaps of ``core.checkpoint`` are unchanged: a job killed mid-write leaves the
+previous folder intact.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from core.checkpoint import LoopState, save_checkpoint, write_atomically
+
+
+def cpu_copy(module: nn.Module) -> nn.Module:
+    """A copy of ``module`` whose parameters and buffers are CPU clones (tied weights stay tied)
+    and whose other attributes are shared with the original (read-only use: saving).
+
+    Only the tensors are copied, so a model on a GPU is never duplicated there. An instance-level
+    ``forward`` (a mixed-precision wrapper bound to the original) is dropped: the copy must never
+    run the live model."""
+    clones: dict[int, torch.Tensor] = {}
+
+    def clone(tensor: torch.Tensor | None) -> torch.Tensor | None:
+        if tensor is None:
+            return None
+        if id(tensor) not in clones:
+            data = tensor.detach().to("cpu", copy=True)
+            clones[id(tensor)] = (nn.Parameter(data, requires_grad=tensor.requires_grad)
+                                  if isinstance(tensor, nn.Parameter) else data)
+        return clones[id(tensor)]
+
+    copies: dict[int, nn.Module] = {}
+
+    def walk(original: nn.Module) -> nn.Module:
+        if id(original) in copies:
+            return copies[id(original)]
+        twin = copy.copy(original)
+        copies[id(original)] = twin
+        twin.__dict__.pop("forward", None)
+        twin._parameters = {k: clone(v) for k, v in original._parameters.items()}
+        twin._buffers = {k: clone(v) for k, v in original._buffers.items()}
+        twin._modules = {k: None if v is None else walk(v) for k, v in original._modules.items()}
+        return twin
+
+    return walk(module)
+
+
+def cpu_state(value: Any) -> Any:
+    """A deep copy of a state dict with every tensor cloned to the CPU (an optimizer's state dict
+    refers to the live moment tensors, which the next step changes in place)."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().to("cpu", copy=True)
+    if isinstance(value, dict):
+        return {k: cpu_state(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(cpu_state(v) for v in value)
+    return copy.deepcopy(value)
+
+
+class BackgroundWriter:
+    """Runs save jobs one at a time in one thread; ``wait`` raises the last job's error."""
+
+    def __init__(self) -> None:
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: Future[None] | None = None
+
+    def submit(self, job: Callable[[], None]) -> None:
+        self.wait()
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="loupe-checkpoint")
+        self._pending = self._pool.submit(job)
+
+    def wait(self) -> None:
+        """Block until the job in flight is written; raise its error, if any."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def drain(self) -> BaseException | None:
+        """On a failure or cancel path: wait, and return the job's error instead of raising it."""
+        try:
+            self.wait()
+        except BaseException as exc:  # noqa: BLE001  # the caller decides which error wins
+            return exc
+        return None
+
+    def close(self) -> None:
+        error = self.drain()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        if error is not None:
+            raise error
+
+
+def save_job(run_dir: Path, save_artifact: Callable[[nn.Module, Path], None] | None,
+             model: nn.Module, states: dict[str, Any] | None, state: LoopState | None
+             ) -> Callable[[], None]:
+    """The files of one save, from snapshots taken now: the best model (``save_artifact``, when
+    this epoch is the best so far) first, then the resume checkpoint (``state``; None: none), so
+    a checkpoint never names a best epoch whose model is not on disk yet."""
+
+    def job() -> None:
+        if save_artifact is not None:
+            write_atomically(run_dir / "model", lambda tmp: save_artifact(model, tmp))
+        if state is not None:
+            save_checkpoint(run_dir / "checkpoint", None if state.complete else model, states, state)
+
+    return job
