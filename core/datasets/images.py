@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from core.datasets import image_cache
 from core.datasets.image_dataset import ImagePool, ImageRecord, assign_splits
 from core.datasets.image_transforms import IMAGE_SUFFIXES, ImageProblem, decode_image
 from core.errors import LoupeError
@@ -58,6 +59,7 @@ class IngestionReport:
     classes: dict[str, int] = field(default_factory=dict)
     cached_images: int = 0
     cache_mb: float = 0.0
+    decoded_from_cache: int = 0  # images whose pixels an earlier run decoded (image_cache)
     links_skipped: int = 0
 
     def skip(self, name: str, reason: str) -> None:
@@ -98,6 +100,9 @@ class IngestionReport:
                 f"Class '{name}' has only {count} images: too few to learn or evaluate reliably "
                 f"(aim for {MIN_IMAGES_PER_CLASS * 4}+)."
             )
+        if self.decoded_from_cache:
+            lines.append(f"Reused the decoded pixels of {self.decoded_from_cache} images from the "
+                         "cache (the files are byte-for-byte unchanged since an earlier run).")
         if self.layout not in ("class folders", "built-in sample"):  # only what deviates
             lines.append(f"Layout: {self.layout}.")
         return lines
@@ -197,46 +202,77 @@ def scan_folder(
 def decode_all(
     paths: list[Path], root: Path, short_side: int, report: IngestionReport
 ) -> tuple[list[int], list[np.ndarray | None], str]:
-    """Decode every file once (threads: Pillow releases the GIL while decoding).
+    """Decode every file once (threads: Pillow releases the GIL while decoding), or reuse the
+    pixels an earlier run decoded from exactly these files (``image_cache``: keyed by every
+    file's name and content hash and the decode size).
 
-    Returns the indices of usable files, their pixels (None past the cache budget) and a content
-    fingerprint (sha256 over names and bytes).
+    Returns the indices of usable files, their pixels (None past the in-memory budget) and a
+    content fingerprint (sha256 over names and bytes of the usable files).
     """
-
-    def work(path: Path) -> tuple[bytes, np.ndarray | None, str | None]:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            return b"", None, f"cannot be read ({exc.strerror})"
-        try:
-            return hashlib.sha256(data).digest(), decode_image(data, short_side), None
-        except ImageProblem as exc:
-            return b"", None, str(exc)
-
+    names = [str(path.relative_to(root)) for path in paths]
+    workers = max(1, min(8, os.cpu_count() or 1))
+    with ThreadPoolExecutor(workers) as pool:
+        hashes = list(pool.map(_file_hash, paths))
+    key = image_cache.content_key(f"decode:{short_side}", *(f"{n}\0{h}" for n, h in
+                                                             zip(names, hashes, strict=True)))
+    cached = image_cache.load_decoded(key, len(paths))
+    if cached is not None:
+        phase(f"Decoding images: reusing {len(paths)} from the cache (unchanged files)")
+        decoded, problems = cached
+        report.decoded_from_cache = len(paths) - len(problems)
+    else:
+        decoded, problems = _decode_files(paths, short_side, workers)
     digest = hashlib.sha256()
     usable: list[int] = []
     arrays: list[np.ndarray | None] = []
     used_bytes = 0
-    workers = max(1, min(8, os.cpu_count() or 1))
-    tracker = phase("Decoding images", total=len(paths), unit="images")
-    with ThreadPoolExecutor(workers) as pool:
-        results = zip(paths, pool.map(work, paths), strict=True)
-        for index, (path, (sha, array, problem)) in enumerate(results):
-            tracker.update(index + 1)
-            name = str(path.relative_to(root))
-            if problem is not None or array is None:
-                report.skip(name, problem or "could not be decoded")
-                continue
-            digest.update(name.encode() + b"\0" + sha)
-            usable.append(index)
-            if used_bytes + array.nbytes <= CACHE_BUDGET_BYTES:
-                used_bytes += array.nbytes
-                arrays.append(array)
-            else:
-                arrays.append(None)  # over budget: decoded again from disk when needed
+    for index, (name, array) in enumerate(zip(names, decoded, strict=True)):
+        problem = problems.get(index) or hashes[index].startswith("!") and hashes[index][1:]
+        if problem or array is None:
+            report.skip(name, problem or "could not be decoded")
+            continue
+        digest.update(name.encode() + b"\0" + bytes.fromhex(hashes[index]))
+        usable.append(index)
+        if used_bytes + array.nbytes <= CACHE_BUDGET_BYTES:
+            used_bytes += array.nbytes
+            arrays.append(array)
+        else:
+            arrays.append(None)  # over budget: decoded again from disk when needed
+    if cached is None and not any(h.startswith("!") for h in hashes):
+        image_cache.save_decoded(key, decoded, problems)
     report.cached_images = sum(a is not None for a in arrays)
     report.cache_mb = round(used_bytes / 2**20, 1)
     return usable, arrays, digest.hexdigest()
+
+
+def _file_hash(path: Path) -> str:
+    """sha256 of the file's bytes, or ``!reason`` when it cannot be read."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        return f"!cannot be read ({exc.strerror})"
+
+
+def _decode_files(paths: list[Path], short_side: int, workers: int
+                  ) -> tuple[list[np.ndarray | None], dict[int, str]]:
+    """Every file's pixels (None when it cannot be used) and the reasons, by file index."""
+
+    def work(path: Path) -> np.ndarray | str:
+        try:
+            return decode_image(path, short_side)
+        except ImageProblem as exc:
+            return str(exc)
+
+    tracker = phase("Decoding images", total=len(paths), unit="images")
+    decoded: list[np.ndarray | None] = []
+    problems: dict[int, str] = {}
+    with ThreadPoolExecutor(workers) as pool:
+        for index, result in enumerate(pool.map(work, paths)):
+            tracker.update(index + 1)
+            if isinstance(result, str):
+                problems[index] = result
+            decoded.append(None if isinstance(result, str) else result)
+    return decoded, problems
 
 
 def _empty_note(report: IngestionReport) -> str:

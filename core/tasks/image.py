@@ -11,8 +11,10 @@ predicts exactly what the run validated.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,7 @@ from safetensors.torch import load_model, save_model
 from torch import nn
 
 from core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
-from core.datasets import image_samples
+from core.datasets import image_cache, image_samples
 from core.datasets.edits import edited_fingerprint, edits_notice, read_edits
 from core.datasets.image_dataset import ImageDataset, collate_images, masked, worst_images
 from core.datasets.image_transforms import (
@@ -69,13 +71,34 @@ _PHOTO_AUGMENT = {"flip": True, "crop_scale": (0.35, 1.0), "jitter": 0.2}
 
 
 def _head_batches(train: ImageDataset, keep: np.ndarray) -> Iterator[torch.Tensor]:
-    """The LP head fit's images in batches of ~64, reporting "Reading image features N of M"."""
+    """The LP head fit's images in batches of ~64, reporting "Reading image features N of M";
+    each batch's crops are prepared in threads (Pillow's resize releases the GIL)."""
     tracker = phase("Building the model: reading image features", total=len(keep), unit="images")
     done = 0
-    for chunk in np.array_split(keep, max(1, len(keep) // 64)):
-        yield torch.stack([eval_tensor(train.pixels(int(i)), train.prep) for i in chunk])
-        done += len(chunk)
-        tracker.update(done)
+    with ThreadPoolExecutor(max(1, min(8, os.cpu_count() or 1))) as pool:
+        for chunk in np.array_split(keep, max(1, len(keep) // 64)):
+            arrays = [train.pixels(int(i)) for i in chunk]
+            yield torch.stack(list(pool.map(lambda a: eval_tensor(a, train.prep), arrays)))
+            done += len(chunk)
+            tracker.update(done)
+
+
+def _probe_features(model: nn.Module, spec: im.ModelSpec, train: ImageDataset,
+                    keep: np.ndarray) -> tuple[torch.Tensor, bool]:
+    """The frozen backbone's features of the ``keep`` training images, and whether they came
+    from the cache (keyed by the exact pixels, the weights and the eval preprocessing)."""
+    prep = train.prep
+    key = image_cache.content_key(
+        "probe-features", im.weights_identity(spec),
+        json.dumps([prep.image_size, prep.mean, prep.std, prep.crop_pct]),
+        *(train.pixels(int(i)) for i in keep))
+    cached = image_cache.load_features(key, len(keep))
+    if cached is not None:
+        phase(f"Building the model: reusing the image features of {len(keep)} images (cache)")
+        return torch.from_numpy(cached), True
+    feats = im.probe_features(model, _head_batches(train, keep))  # type: ignore[arg-type]
+    image_cache.save_features(key, feats.numpy())
+    return feats, False
 
 
 class ImageTask(Task):
@@ -284,12 +307,16 @@ class ImageTask(Task):
             train = data.train
             rng = np.random.default_rng(cfg.train.seed)
             keep = np.sort(rng.permutation(len(train))[:HEAD_FIT_IMAGES])  # bounded CPU cost
-            im.fit_head(model, _head_batches(train, keep), train.labels[keep])
+            feats, reused = _probe_features(model, spec, train, keep)
+            im.fit_head(model, feats, train.labels[keep])  # type: ignore[arg-type]
             then = "the head" if cfg.model.freeze_backbone else "the whole network"
             note = (f"The new head starts from a linear probe fitted on {len(keep)} training "
                     f"images' features (LP-FT); then {then} is trained.")
-            if note not in data.notices:
-                data.notices.append(note)
+            cache_note = ("The linear probe's image features were reused from the cache (same "
+                          "pixels, weights and preprocessing as an earlier run).")
+            data.notices[:] = [n for n in data.notices if n != cache_note]
+            data.notices += [n for n in (note, cache_note if reused else "")
+                             if n and n not in data.notices]
         return model
 
     def on_device(self, model: nn.Module, runtime: Any) -> nn.Module:
