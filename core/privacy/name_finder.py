@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from itertools import accumulate
+from itertools import accumulate, compress, repeat
 
 from core.privacy.name_lexicon import GIVEN, NOT_FOUND, Entry, NameLexicon, fold, lexicon
 from core.privacy.patterns import Span, words
@@ -150,13 +150,31 @@ def _flags(e: Entry, key: str) -> int:
     return f
 
 
+# The bits that can make a word an anchor (alone, beside a cue, or as one of a pair). A lexicon
+# name without any of them ("the", "will": common in English) never changes the outcome, so it
+# is left out of the words the anchor loop visits.
+ANCHOR_BITS = A_FLAT | A_INITIAL | A_CAPITAL | PAIR | CUE | CUE_CAPITAL
 _FLAG_CACHE: dict[int, dict[str, int]] = {}
+_POOLS: dict[tuple[int, frozenset[str]], frozenset[str]] = {}
 
 
 def _name_flags(lex: NameLexicon) -> dict[str, int]:
     got = _FLAG_CACHE.get(id(lex))
     if got is None:
         got = _FLAG_CACHE[id(lex)] = {k: _flags(e, k) for k, e in lex.names.items()}
+    return got
+
+
+def hit_pool(lex: NameLexicon, names: dict[str, int], first_names: frozenset[str]) -> frozenset[str]:
+    """Keys worth a visit in the anchor loop: names that can anchor, first names and cue words.
+
+    Built once per lexicon and first-name set; membership is then one C-level set test per word.
+    """
+    key = (id(lex), first_names)
+    got = _POOLS.get(key)
+    if got is None:
+        able = (k for k, f in names.items() if f & ANCHOR_BITS)
+        got = _POOLS[key] = frozenset(able).union(first_names, AFTER_PERSON, BEFORE_PERSON)
     return got
 
 
@@ -211,11 +229,15 @@ def find_lexicon_names(text: str, first_names: frozenset[str] = frozenset()) -> 
     words, gaps = parts[1::2], parts[0::2]
     if not words:
         return
-    keys = list(map(str.lower, words)) if text.isascii() else [_key(w) for w in words]
+    ascii_text = text.isascii()
+    keys = list(map(str.lower, words)) if ascii_text else [_key(w) for w in words]
     cues = AFTER_PERSON | BEFORE_PERSON
-    hits = [i for i, k in enumerate(keys)
-            if (k in names or k in first_names or k in cues or "-" in k or "'" in k)
-            and words[i] not in DATA_SPELLINGS and not _glued_to_digits(gaps[i], gaps[i + 1])]
+    pool = hit_pool(lex, names, first_names)
+    found = compress(range(len(keys)), map(pool.__contains__, keys))  # in C: no loop per word
+    if not ascii_text or "-" in text or "'" in text:  # hyphenated words are read part by part
+        found = sorted(set(found).union(i for i, k in enumerate(keys) if "-" in k or "'" in k))
+    hits = [i for i in found
+            if words[i] not in DATA_SPELLINGS and not _glued_to_digits(gaps[i], gaps[i + 1])]
     cue_hits = [i for i in hits if keys[i] in cues]
     if cue_hits:  # an unknown word beside a cue ("Etxeberria signed") is a candidate too
         hits = sorted(set(hits).union(j for i in cue_hits for j in (i - 1, i + 1)
@@ -226,8 +248,8 @@ def find_lexicon_names(text: str, first_names: frozenset[str] = frozenset()) -> 
     n = len(words)
     spans = (offsets[0:2 * n:2], offsets[1:2 * n:2])  # starts, ends
     mixed = text != text.lower() and text != text.upper()  # flat text: casing says nothing
-    flags = [names.get(k, -1) for k in keys]
-    linked = [g in _JOIN_GAPS for g in gaps[1:-1]] + [False]
+    flags = list(map(names.get, keys, repeat(-1)))
+    linked = [*map(_JOIN_GAPS.__contains__, gaps[1:-1]), False]
     title = list(map(str.istitle, words)) if mixed else [True] * n
 
     def flag(i: int) -> int:

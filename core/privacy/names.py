@@ -54,10 +54,12 @@ _INTRO_CUES = (
     "thanks,|dear|written by|posted by|reviewed by|submitted by|contact person:?|"
     "je m'appelle|ich hei(?:ss|\u00df)e|me llamo"
 )
-_HONORIFIC_HINTS = ("mr", "ms", "mx", "dr", "prof", "sir", "dame", "mme", "mlle", "herr", "frau",
-                    "sr", "m.", "miss")
-_INTRO_HINTS = ("name", "call", "signed", "regards", "sincerely", "thanks", "dear", " by",
-                "contact", "appelle", "hei", "llamo")
+# Substrings every match of a pattern contains: a text without any of them is not searched. The
+# honorifics are matched case-sensitively, so their hints are tested on the text as written
+# ("Dr", "Mrs" contains "Mr"); the introductions ignore case, so theirs on the lower-cased text.
+_HONORIFIC_HINTS = re.compile("Mr|Ms|Mx|Miss|Dr|Prof|Sir|Dame|Mme|Mlle|Herr|Frau|Sr|M\\.")
+_INTRO_HINTS = re.compile("name|call|signed|regards|sincerely|thanks|dear| by|contact|appelle|hei|"
+                          "llamo")
 _INTRO = re.compile(rf"(?:\b(?i:{_INTRO_CUES}))[,:]?\s+({_NAME})")
 
 
@@ -75,9 +77,10 @@ def find_names(text: str) -> Iterator[Span]:
     if text == text.lower():
         return  # the cue patterns below all need capitals
     lowered = text.lower()
-    for pattern, conf, hints in ((_HONORIFIC, 0.85, _HONORIFIC_HINTS), (_INTRO, 0.8, _INTRO_HINTS)):
-        if not any(h in lowered for h in hints):
-            continue  # a substring test in C skips a pattern that cannot match
+    for pattern, conf, hinted in ((_HONORIFIC, 0.85, _HONORIFIC_HINTS.search(text)),
+                                  (_INTRO, 0.8, _INTRO_HINTS.search(lowered))):
+        if not hinted:
+            continue  # one search in C skips a pattern that cannot match
         for m in pattern.finditer(text):
             yield m.start(1), _trim_name(text, m.start(1), m.end(1)), conf
 
