@@ -6,6 +6,9 @@ The masking hook every other module calls (privacy mode is on by default):
     mask_shortened(text, limit, operator="replace") -> str   (cut first, then mask: long texts)
     mask_frame(df, report=None, operator="replace", unmasked_columns=()) -> DataFrame
     mask_tokens(tokens) -> list[str]
+    mask_texts(texts) -> list[str]   (many texts; each distinct text masked once)
+
+Masked texts are cached in memory (``core.privacy.text_cache``; ``clear_mask_cache()`` empties it).
 
 Operators: "replace" (<EMAIL>), "partial" (j***@e***.com), "hash" (keyed HMAC token), "drop".
 Unmasking is an audited act: ``core.store.privacy_log.record_unmask`` then pass
@@ -33,6 +36,7 @@ from core.privacy.mask import (
     mask_frame,
     mask_shortened,
     mask_text,
+    mask_texts,
     mask_tokens,
 )
 from core.privacy.operators import OPERATORS, hash_token, mask_value, partial_mask, secret_key
@@ -50,13 +54,14 @@ from core.privacy.report import (
     fingerprint_frame,
     scan_frame,
 )
+from core.privacy.text_cache import clear_mask_cache
 
 __all__ = [
     "DIRECT", "ENTITIES", "NONE", "OPERATORS", "PRIVACY_MODE_DEFAULT", "QUASI", "ROLES",
     "CellFinding", "ColumnPII", "ColumnReport", "EntityStat", "Finding", "InspectionResult",
-    "KAnonymity", "LeakWarning", "Profile", "detect_text", "detect_value", "find_cells",
-    "fingerprint_frame", "format_inspection", "hash_token", "inspect_file", "inspect_frame",
-    "k_anonymity", "load_table", "mask_frame", "mask_shortened", "mask_text", "mask_tokens", "mask_value",
-    "partial_mask", "profile_frame", "safe_histogram", "scan_frame", "secret_key",
-    "suppress_small_counts",
+    "KAnonymity", "LeakWarning", "Profile", "clear_mask_cache", "detect_text", "detect_value",
+    "find_cells", "fingerprint_frame", "format_inspection", "hash_token", "inspect_file",
+    "inspect_frame", "k_anonymity", "load_table", "mask_frame", "mask_shortened", "mask_text",
+    "mask_texts", "mask_tokens", "mask_value", "partial_mask", "profile_frame", "safe_histogram",
+    "scan_frame", "secret_key", "suppress_small_counts",
 ]

@@ -70,9 +70,12 @@ def _resolve(cands: list[Finding], length: int) -> list[Finding]:
     return kept
 
 
+MIN_TEXT_CHARS = 5  # no entity is found in a shorter text
+
+
 def detect_text(text: str, entities: frozenset[str] | None = None) -> list[Finding]:
     """Every PII span in ``text``, non-overlapping, in reading order."""
-    if not text or len(text) < 5:
+    if not text or len(text) < MIN_TEXT_CHARS:
         return []
     cands: list[Finding] = []
     digits = digit_count(text)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from core.privacy.detect import Finding, detect_text, detect_value
+from core.privacy.detect import MIN_TEXT_CHARS, Finding, detect_text, detect_value
 from core.privacy.operators import (
     OPERATORS,
     check_operator,
@@ -31,9 +31,11 @@ from core.privacy.report import (
     scan_column,
     scan_frame,
 )
+from core.privacy.text_cache import MASKED, MAX_TEXT_CHARS, masking_state
 
 __all__ = ["OPERATORS", "PRIVACY_MODE_DEFAULT", "SHORTEN_MARGIN", "hash_token", "mask_frame",
-           "mask_shortened", "mask_text", "mask_tokens", "mask_value", "partial_mask", "secret_key"]
+           "mask_shortened", "mask_text", "mask_texts", "mask_tokens", "mask_value", "partial_mask",
+           "secret_key"]
 
 PRIVACY_MODE_DEFAULT = True
 _FALLBACK_LABEL = "REDACTED"
@@ -52,15 +54,46 @@ def _mask_spans(text: str, findings: list[Finding], operator: str, secret: bytes
     return "".join(out)
 
 
-def mask_text(text: str, operator: str = "replace") -> str:
-    """Mask every detected entity in free text; everything else is left byte-for-byte intact."""
-    check_operator(operator)
-    if not isinstance(text, str) or not text:
-        return text
+def _mask_text(text: str, operator: str) -> str:
     findings = detect_text(text)
     if not findings:
         return text
     return _mask_spans(text, findings, operator, secret_key() if operator == "hash" else None)
+
+
+def mask_text(text: str, operator: str = "replace") -> str:
+    """Mask every detected entity in free text; everything else is left byte-for-byte intact.
+
+    A text masked before with the same operator and detection state comes from the cache in
+    ``core.privacy.text_cache`` (exactly what masking it again would return).
+    """
+    check_operator(operator)
+    if not isinstance(text, str) or len(text) < MIN_TEXT_CHARS:
+        return text  # detection finds nothing in fewer characters
+    state = masking_state(operator) if len(text) <= MAX_TEXT_CHARS else None
+    if state is None:
+        return _mask_text(text, operator)
+    key = (text, state)
+    masked = MASKED.get(key)
+    if masked is None:
+        masked = _mask_text(text, operator)
+        MASKED.put(key, masked, len(text) + (0 if masked is text else len(masked)))
+    return masked
+
+
+def mask_texts(texts: Iterable[str], operator: str = "replace") -> list[str]:
+    """``mask_text`` of each text, in order; a text repeated in ``texts`` is masked once."""
+    check_operator(operator)
+    done: dict[str, str] = {}
+    out = []
+    for text in texts:
+        masked = done.get(text) if isinstance(text, str) else None
+        if masked is None:
+            masked = mask_text(text, operator)
+            if isinstance(text, str):
+                done[text] = masked
+        out.append(masked)
+    return out
 
 
 # Longer than any entity a finder reports whole (an e-mail is at most 254 characters): scanning
