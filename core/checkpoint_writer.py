@@ -57,6 +57,13 @@ def cpu_copy(module: nn.Module) -> nn.Module:
     return walk(module)
 
 
+def same_weights(model: nn.Module, snapshot: nn.Module) -> bool:
+    """True when every tensor of ``model``'s state dict equals ``snapshot``'s, bit for bit."""
+    live, saved = model.state_dict(), snapshot.state_dict()
+    return live.keys() == saved.keys() and all(
+        live[k].dtype == saved[k].dtype and torch.equal(live[k].cpu(), saved[k]) for k in live)
+
+
 def cpu_state(value: Any) -> Any:
     """A deep copy of a state dict with every tensor cloned to the CPU (an optimizer's state dict
     refers to the live moment tensors, which the next step changes in place)."""
@@ -95,6 +102,19 @@ class BackgroundWriter:
         except BaseException as exc:  # noqa: BLE001  # the caller decides which error wins
             return exc
         return None
+
+    def settle(self, exc: BaseException, plain_cancel: bool) -> BaseException:
+        """On a failure or cancel path: wait for the job in flight; return what to raise. A
+        write error wins over a plain cancel (the user must learn the save failed); otherwise
+        the first error stays and the write error is added to it as a note."""
+        error = self.drain()
+        if error is None:
+            return exc
+        if plain_cancel:
+            error.__context__ = exc
+            return error
+        exc.add_note(f"Writing the last checkpoint failed as well: {error!r}")
+        return exc
 
     def close(self) -> None:
         error = self.drain()

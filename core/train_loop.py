@@ -18,7 +18,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from core.checkpoint import LoopState, atomic_dir, commit_dir, load_checkpoint, remove_partial_dirs
-from core.checkpoint_writer import BackgroundWriter, cpu_copy, cpu_state, save_job
+from core.checkpoint_writer import BackgroundWriter, cpu_copy, cpu_state, same_weights, save_job
 from core.config import RunConfig
 from core.eta import Remaining, RunClock
 from core.phases import Tracker, phase
@@ -63,6 +63,7 @@ class RunDeleted(Cancelled):
 
 
 Callback = Callable[[Progress], None]
+Evaluated = tuple[np.ndarray, np.ndarray, float]  # a split's outputs, targets and mean loss
 
 
 def epoch_batches(n: int, batch_size: int, seed: int, epoch: int) -> list[list[int]]:
@@ -94,13 +95,11 @@ class TrainingLoop:
         self.final_left: int | None = None  # evaluation batches left once the final one started
         self.start_name = ""  # the start candidate (run() asks the task; a direct fit has none)
         self.saver = BackgroundWriter()  # end-of-epoch files, written beside training
-        # The best epoch's validation (outputs, targets, loss) and weights, for _finish to reuse
-        # (one process, not resumed: the same weights evaluated here; see _reusable_val).
-        self.last_val: tuple[np.ndarray, np.ndarray, float] | None = None
-        self.best_val: tuple[np.ndarray, np.ndarray, float] | None = None
+        # The best epoch's validation (outputs, targets, loss) and weights: see _reusable_val
+        self.last_val: Evaluated | None = None
+        self.best_val: Evaluated | None = None
         self.best_copy: torch.nn.Module | None = None
-        self.plain_loss = 0.0  # _predict's loss as the one-process evaluation in _finish sums it
-        self.resumed = False
+        self.plain_loss, self.resumed = 0.0, False  # plain_loss: summed as _finish sums it
 
     # --- setup ----------------------------------------------------------------------------
     def _loader(self, dataset: Any, batches: Iterable[list[int]] | None, batch_size: int) -> DataLoader:
@@ -177,13 +176,8 @@ class TrainingLoop:
     def run(self, resume: bool) -> TrainResult:
         try:
             return self._run(resume)
-        except BaseException as exc:
-            error = self.saver.drain()  # no write may run under the caller's clean-up
-            if error is not None and type(exc) is Cancelled:
-                raise error from exc  # cancelled, but the last save failed: say so
-            if error is not None:
-                exc.add_note(f"Writing the last checkpoint failed as well: {error!r}")
-            raise
+        except BaseException as exc:  # no write may run under the caller's clean-up
+            raise self.saver.settle(exc, plain_cancel=type(exc) is Cancelled)  # noqa: B904
         finally:
             self.saver.close()
 
@@ -448,7 +442,7 @@ class TrainingLoop:
         self.store.finish_run(self.run_id, final)
         return TrainResult(self.run_id, "completed", final, model_dir, report)
 
-    def _reusable_val(self, model: torch.nn.Module) -> tuple[np.ndarray, np.ndarray, float] | None:
+    def _reusable_val(self, model: torch.nn.Module) -> Evaluated | None:
         """The best epoch's validation outputs, targets and loss when the reloaded model is
         shown to give them: its weights equal, tensor for tensor, the ones the best epoch was
         evaluated with, and its outputs on the first validation batch are the same bits (that
@@ -456,9 +450,7 @@ class TrainingLoop:
         trees). Otherwise None: the validation split is evaluated again."""
         if self.best_val is None or self.best_copy is None:
             return None
-        live, best = model.state_dict(), self.best_copy.state_dict()
-        if live.keys() != best.keys() or not all(
-                live[k].dtype == best[k].dtype and torch.equal(live[k].cpu(), best[k]) for k in live):
+        if not same_weights(model, self.best_copy):
             return None
         first = next(iter(self._loader(self.data.val, None, self.cfg.train.batch_size)))
         probe, _, _ = self._predict([first], distributed=False)
