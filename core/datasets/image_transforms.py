@@ -228,15 +228,25 @@ def _uniform(low: float, high: float, gen: torch.Generator | None = None) -> flo
 
 
 def _jitter(pixels: np.ndarray, strength: float, gen: torch.Generator | None) -> np.ndarray:
-    """Brightness, contrast and saturation each scaled by a factor in [1-s, 1+s]."""
-    x = pixels.astype(np.float32)
+    """Brightness, contrast and saturation each scaled by a factor in [1-s, 1+s].
+
+    The three steps are affine in the pixels and their grey value, so they fold into one
+    ``a * x + b * grey + c`` pass (one float copy instead of six; the same numbers up to float
+    rounding): brightness scales x; contrast moves it towards the image's mean grey; saturation
+    towards each pixel's grey."""
     bright, contrast, sat = (_uniform(1 - strength, 1 + strength, gen=gen) for _ in range(3))
-    x = x * bright
-    grey = x @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    x = (x - grey.mean()) * contrast + grey.mean()
-    grey = (x @ np.array([0.299, 0.587, 0.114], dtype=np.float32))[..., None]
-    x = (x - grey) * sat + grey
-    return np.clip(x, 0, 255)
+    x = pixels.astype(np.float32)
+    grey = x @ _GREY  # of the original pixels; each step scales or shifts it like the pixels
+    mean = float(grey.mean()) * bright
+    a = sat * contrast * bright
+    b = (1 - sat) * contrast * bright
+    c = (1 - contrast) * mean * (sat + (1 - sat) * float(_GREY.sum()))
+    x *= np.float32(a)
+    x += (grey * np.float32(b))[..., None] + np.float32(c)
+    return np.clip(x, 0, 255, out=x)
+
+
+_GREY = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
 def normalised(pixels: np.ndarray, prep: Preprocess) -> np.ndarray:

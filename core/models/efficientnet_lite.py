@@ -49,6 +49,10 @@ class SameConv2d(nn.Conv2d):
         sh, sw = self.stride
         pad_h = max((math.ceil(ih / sh) - 1) * sh + kh - ih, 0)
         pad_w = max((math.ceil(iw / sw) - 1) * sw + kw - iw, 0)
+        if pad_h % 2 == 0 and pad_w % 2 == 0:  # symmetric (every stride-1 conv): the conv pads
+            # itself, without copying the activation into a padded tensor first (same numbers)
+            return F.conv2d(x, self.weight, self.bias, self.stride, (pad_h // 2, pad_w // 2),
+                            self.dilation, self.groups)
         if pad_h or pad_w:
             x = F.pad(x, [pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2])
         return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
