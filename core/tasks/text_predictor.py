@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,9 @@ class TextPredictor(Predictor):
         self.meta = meta
         self.labels: list[str] = list(meta["labels"])
         self.last_truncated = 0  # how many texts the latest call had to cut
+        # On an accelerator the returned texts are masked on a side thread while the model runs
+        # (waiting on the GPU frees the CPU); on a CPU the model needs every core.
+        self.mask_alongside = runtime.device.type != "cpu"
 
     @classmethod
     def from_artifact(cls, folder: Path, device: str = "auto") -> TextPredictor:
@@ -77,11 +81,25 @@ class TextPredictor(Predictor):
         return probs
 
     def predict(self, inputs: Any, batch_size: int = 64) -> pd.DataFrame:
+        """One row per text: the text, masked, then the prediction and class probabilities
+        (masked alongside the model when ``mask_alongside``, else after it)."""
+        from core.privacy import mask_texts
+
         texts = _as_texts(inputs)
-        probs = self.predict_proba(texts, batch_size)
+        if not self.mask_alongside or len(texts) < 2:
+            frame = self._frame(texts, self.predict_proba(texts, batch_size))
+            frame.insert(0, "text", mask_texts(texts))
+            return frame
+        with ThreadPoolExecutor(1, thread_name_prefix="loupe-mask") as pool:
+            shown = pool.submit(mask_texts, texts)
+            frame = self._frame(texts, self.predict_proba(texts, batch_size))
+            frame.insert(0, "text", shown.result())
+        return frame
+
+    def _frame(self, texts: list[str], probs: np.ndarray) -> pd.DataFrame:
+        """Predictions without the texts (callers that show texts add them masked)."""
         pred = probs.argmax(axis=1) if len(texts) else np.zeros(0, dtype=int)
         frame = pd.DataFrame({
-            "text": [_masked(t) for t in texts],
             "prediction": [self.labels[i] for i in pred],
             "confidence": probs.max(axis=1) if len(texts) else np.zeros(0, dtype=np.float32),
         })
@@ -101,7 +119,7 @@ class TextPredictor(Predictor):
         frame, column = self._input_frame(Path(path))
         keep = [_has_text(v) for v in frame[column].tolist()]
         texts = [str(v) for v, ok in zip(frame[column].tolist(), keep, strict=True) if ok]
-        result = self.predict(texts).drop(columns=["text"])
+        result = self._frame(texts, self.predict_proba(texts))  # its texts are the user's column
         result.index = frame.index[keep]
         result = result.reindex(frame.index)
         if not all(keep):
