@@ -276,6 +276,7 @@ class ImageTask(Task):
         backbone = None
         if spec.architecture == im.LITE0 and cfg.model.pretrained:
             backbone = im.build(spec, data.meta["labels"], pretrained=True).eval()
+            backbone.to(memory_format=torch.channels_last)  # NHWC: faster on CPU and GPU
         feats, keys, thumbnails = [], [], []
         for start in range(0, len(items), 64):
             chunk = [d.pixels(i) for _, d, i in items[start:start + 64]]
@@ -284,6 +285,7 @@ class ImageTask(Task):
             if backbone is not None:
                 with torch.inference_mode():
                     batch = torch.stack([eval_tensor(a, data.train.prep) for a in chunk])
+                    batch = batch.contiguous(memory_format=torch.channels_last)
                     feats.append(backbone.features(batch).float().numpy())
             else:
                 feats.append(np.stack([np.asarray(Image.fromarray(a).resize((16, 16)), dtype=np.float32)
