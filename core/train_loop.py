@@ -448,11 +448,12 @@ class TrainingLoop:
         evaluated with, and its outputs on the first validation batch are the same bits (that
         catches a reload that changes more than weights, e.g. the tabular auto choice of the
         trees). Otherwise None: the validation split is evaluated again."""
-        if self.best_val is None or self.best_copy is None:
+        if self.best_val is None or self.best_copy is None or not len(self.data.val):
             return None
         if not same_weights(model, self.best_copy):
             return None
-        first = next(iter(self._loader(self.data.val, None, self.cfg.train.batch_size)))
+        first = next(iter(DataLoader(self.data.val, batch_size=self.cfg.train.batch_size,
+                                     collate_fn=self.data.collate_fn)))  # no workers for one batch
         probe, _, _ = self._predict([first], distributed=False)
         outputs = self.best_val[0]
         return self.best_val if np.array_equal(probe, outputs[: len(probe)]) else None
