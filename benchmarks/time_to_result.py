@@ -9,9 +9,17 @@ data, decoding, building the model, training, validating, final evaluation, savi
 gap between the last phase and the end of ``train`` (store writes, clean-up). Anchor: the cold
 run's own total (each phase is also printed as a share of it).
 
+``--cli`` times what a person types instead: the real ``loupe train KIND --data DATA [--epochs N]``
+as a subprocess, process start to exit, cold (the first command in a fresh LOUPE_HOME) and warm
+(a second command, same home: the sample is built and the history exists). ``--repeats N`` runs
+the cold/warm pair N times, each in a new home, and prints the medians.
+
+Cases are ``KIND:DATA[:EPOCHS]``; the samples are the ones ``loupe samples`` lists:
+
     .venv/bin/python benchmarks/time_to_result.py                        # the tabular samples
+    .venv/bin/python benchmarks/time_to_result.py --case text:sample:reviews:1
     .venv/bin/python benchmarks/time_to_result.py --case image:../shared/data/cats-dogs-photos:2
-    .venv/bin/python benchmarks/time_to_result.py --case text:sample:reviews:1 --json
+    .venv/bin/python benchmarks/time_to_result.py --cli --case tabular:sample:house_prices --json
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import argparse
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,6 +47,9 @@ def parse() -> argparse.Namespace:
                    help="KIND:DATA[:EPOCHS], e.g. tabular:sample:house_prices or image:photos/:2 "
                         f"(repeatable; default: {', '.join(DEFAULT_CASES)})")
     p.add_argument("--json", action="store_true", help="print one JSON object per case")
+    p.add_argument("--cli", action="store_true",
+                   help="time the `loupe train` command itself, cold and warm (process start to exit)")
+    p.add_argument("--repeats", type=int, default=1, help="--cli: cold/warm pairs, medians printed")
     p.add_argument("--child", nargs=3, metavar=("KIND", "DATA", "EPOCHS"), help=argparse.SUPPRESS)
     return p.parse_args()
 
@@ -102,14 +114,62 @@ def run_case(case: str) -> dict:
     if done.returncode != 0:
         raise SystemExit(f"{case} failed:\n{done.stderr[-3000:]}")
     out = json.loads(done.stdout.strip().splitlines()[-1])
-    return {"case": case, "process_wall_s": wall, **out}
+    return {"case": case, "process_wall_s": wall, "load_1min": os.getloadavg()[0], **out}
+
+
+def loupe_train_command(kind: str, data: str, epochs: str) -> list[str]:
+    """The command a person types for this case (the venv's `loupe` next to this interpreter)."""
+    loupe = Path(sys.executable).with_name("loupe")
+    command = [str(loupe)] if loupe.exists() else [sys.executable, "-m", "core.cli"]
+    return [*command, "train", kind, "--data", data, *(["--epochs", epochs] if epochs else []),
+            "--quiet", "--json"]
+
+
+def time_command(command: list[str], home: str) -> tuple[float, dict]:
+    """Wall seconds of one command from process start to exit, and its JSON output."""
+    env = {**os.environ, "LOUPE_HOME": home, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    t0 = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    try:
+        out = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        out = {}
+    return wall, out
+
+
+def run_cli_case(case: str, repeats: int = 1) -> dict:
+    """`loupe train` as a subprocess: cold (fresh LOUPE_HOME) then warm (same home), repeated."""
+    kind, data, epochs = split_case(case)
+    command = loupe_train_command(kind, data, epochs)
+    walls: dict[str, list[float]] = {"cold": [], "warm": []}
+    metrics: dict = {}
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory(prefix="loupe-ttr-cli-") as home:
+            for label in walls:
+                wall, out = time_command(command, home)
+                walls[label].append(wall)
+                metrics = metrics or {k: v for k, v in (out.get("metrics") or {}).items()
+                                      if k.startswith("test_")}
+    return {"case": case, "mode": "cli", "command": "loupe " + " ".join(command[command.index("train"):]),
+            "cold_s": statistics.median(walls["cold"]), "warm_s": statistics.median(walls["warm"]),
+            "walls": walls, "load_1min": os.getloadavg()[0], "metrics": metrics}
+
+
+def show_cli(result: dict) -> None:
+    print(f"\n== {result['case']} (`{result['command']}`): cold {result['cold_s']:.1f} s, warm "
+          f"{result['warm_s']:.1f} s (medians of {len(result['walls']['cold'])}; process start to exit; "
+          f"load {result['load_1min']:.1f})")
+    print(f"   test metrics: {json.dumps(result['metrics'])}")
 
 
 def show(result: dict) -> None:
     cold, warm = result["runs"]
     print(f"\n== {result['case']}: process wall {result['process_wall_s']:.1f} s (interpreter start, "
           f"imports {result['imports_s']:.1f} s, cold run {cold['seconds']:.1f} s, warm run "
-          f"{warm['seconds']:.1f} s)")
+          f"{warm['seconds']:.1f} s; load {result['load_1min']:.1f})")
     print(f"   {'phase':<34} {'cold s':>8} {'share':>6} {'warm s':>8}")
     for name in dict.fromkeys([*cold["phases"], *warm["phases"]]):
         c, w = cold["phases"].get(name, 0.0), warm["phases"].get(name, 0.0)
@@ -124,6 +184,10 @@ def main() -> None:
         child(*args.child)
         return
     for case in args.case or DEFAULT_CASES:
+        if args.cli:
+            result = run_cli_case(case, args.repeats)
+            print(json.dumps(result)) if args.json else show_cli(result)
+            continue
         result = run_case(case)
         print(json.dumps(result)) if args.json else show(result)
 
