@@ -1,15 +1,18 @@
 """Training throughput (images/s): Loupe's loop vs a plain, tutorial-style PyTorch loop.
 
 Same images, model, batch size, optimiser (AdamW), precision (fp32 on CPU), thread count and
-number of epochs, run side by side in one process and alternated round by round so a busy
-machine slows both alike. The anchor is the loop most tutorials show: a Dataset that opens and
-decodes every JPEG with PIL on every epoch, random-resized-crop + flip + normalise, a shuffling
+number of epochs, run side by side in one process. Both sides are warmed up first (one untimed
+epoch each: first CUDA context, kernels, file cache; ``--no-warmup`` skips it), then measured in
+alternating order round by round (Loupe, plain, plain, Loupe, ...) so a busy machine or a warming
+GPU slows both alike; medians over ``--rounds``. Both sides train on the CPU (the plain loop has
+no device code). The anchor is the loop most tutorials show: a Dataset that opens and decodes
+every JPEG with PIL on every epoch, random-resized-crop + flip + normalise, a shuffling
 DataLoader. Loupe decodes each image once at load time (that is also its validation pass) and
 keeps the pixels in memory, so its epochs only crop, flip and jitter; the decode-once cost is
 shown separately and also folded into an end-to-end figure.
 
     python benchmarks/image_train_bench.py [--photos DIR] [--configs efficientnet_lite0:160
-        small_cnn:64] [--epochs 2] [--batch 32] [--rounds 1] [--threads 2]
+        small_cnn:64] [--epochs 2] [--batch 32] [--rounds 1] [--threads 2] [--no-warmup]
 
 Without the photos it generates 300 coloured-shape JPEGs (256 px) to train on.
 """
@@ -122,6 +125,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--warmup", action=argparse.BooleanOptionalAction, default=True,
+                        help="one untimed epoch of each side before measuring")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
@@ -143,13 +148,19 @@ def run_config(task, source: Path, name: str, size: int, args) -> None:
     )
     data = task.load_data(cfg)
     items = [(data.train.record(i).path, int(data.train.labels[i])) for i in range(len(data.train))]
+    labels, n_train = data.meta["labels"], len(data.train)
+    if args.warmup:  # untimed, both sides
+        loupe_loop(cfg.replace(train={"epochs": 1}))
+        plain_loop(items, name, size, labels, 1, args.batch, cfg.train.lr)
     ours, plain, loads = [], [], []
-    for _ in range(args.rounds):
-        rate, load_s, n_train = loupe_loop(cfg)
-        ours.append(rate)
-        loads.append(load_s)
-        plain.append(plain_loop(items, name, size, data.meta["labels"], args.epochs, args.batch,
-                                cfg.train.lr))
+    for r in range(args.rounds):
+        for side in (("loupe", "plain") if r % 2 == 0 else ("plain", "loupe")):
+            if side == "loupe":
+                rate, load_s, n_train = loupe_loop(cfg)
+                ours.append(rate)
+                loads.append(load_s)
+            else:
+                plain.append(plain_loop(items, name, size, labels, args.epochs, args.batch, cfg.train.lr))
     ours_rate, plain_rate = statistics.median(ours), statistics.median(plain)
     load_s = statistics.median(loads)
     images = n_train * args.epochs

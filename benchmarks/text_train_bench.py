@@ -7,6 +7,10 @@ batches. Loupe adds length-grouped batches (mega-batches of 50 sorted by length)
 lengths most padding work disappears. Accuracy after the same budget is measured on the same
 held-out texts with the same prediction code for both models.
 
+Both sides are warmed up first (``--warmup-steps`` untimed steps each: first CUDA context and
+kernels, file cache), then measured ``--rounds`` times in alternating order (Loupe, Trainer,
+Trainer, Loupe, ...); the medians are printed (use ``--rounds 2`` or more on a GPU).
+
     .venv/bin/python benchmarks/text_train_bench.py            # ~4 min on a 2-core CPU
     .venv/bin/python benchmarks/text_train_bench.py --steps 60 --batch-size 32 --device cuda
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -37,6 +42,8 @@ def parse() -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=1e-4)
     p.add_argument("--device", default="cpu")
     p.add_argument("--precision", default="auto", help="auto (fp32 on CPU, bf16 on new GPUs)")
+    p.add_argument("--rounds", type=int, default=1, help="measured runs per side, order alternating")
+    p.add_argument("--warmup-steps", type=int, default=3, help="untimed steps per side first (0: none)")
     p.add_argument("--threads", type=int, default=0,
                    help="torch CPU threads (0: default; 1 gives steadier figures on a busy machine)")
     return p.parse_args()
@@ -157,14 +164,26 @@ def main() -> None:
           f"random {_padded(random_batches, lengths):.0f}")
 
     store = RunStore()
-    result, ours_clock, loupe_wall = loupe_side(cfg, store)
-    ours_acc = accuracy(_reload(task, cfg, data, result), data, cfg)
-    hf_model, hf_clock, hf_wall = trainer_side(cfg, data, home / "trainer", precision)
-    hf_acc = accuracy(hf_model, data, cfg)
-    ours, ours_cpu = ours_clock.rates(a.batch_size)
-    theirs, theirs_cpu = hf_clock.rates(a.batch_size)
+    if a.warmup_steps:  # untimed: both sides pay their first-use costs before anything is measured
+        short = cfg.replace(train={"max_steps": a.warmup_steps})
+        loupe_side(short, store)
+        trainer_side(short, data, home / "warmup", precision)
+    sides = {"loupe": [], "trainer": []}
+    for r in range(a.rounds):
+        for side in (("loupe", "trainer") if r % 2 == 0 else ("trainer", "loupe")):
+            if side == "loupe":
+                result, clock, wall = loupe_side(cfg, store)
+                model = _reload(task, cfg, data, result)
+            else:
+                model, clock, wall = trainer_side(cfg, data, home / f"trainer{r}", precision)
+            sides[side].append((model, clock.rates(a.batch_size), wall))
+    ours, ours_cpu, loupe_wall = _medians(sides["loupe"])
+    theirs, theirs_cpu, hf_wall = _medians(sides["trainer"])
+    ours_acc = accuracy(sides["loupe"][-1][0], data, cfg)
+    hf_acc = accuracy(sides["trainer"][-1][0], data, cfg)
 
     print()
+    print(f"medians of {a.rounds} round(s), order alternating, after {a.warmup_steps} warm-up steps")
     print(f"{'':24s}{'samples/s':>11s}{'per CPU-s':>11s}{'test accuracy':>15s}{'wall s':>9s}")
     print(f"{'Loupe loop':24s}{ours:11.2f}{ours_cpu:11.2f}{ours_acc:15.3f}{loupe_wall:9.1f}")
     print(f"{'transformers Trainer':24s}{theirs:11.2f}{theirs_cpu:11.2f}{hf_acc:15.3f}"
@@ -175,6 +194,12 @@ def main() -> None:
           f"(difference {ours_acc - hf_acc:+.3f})")
     print("(rates cover optimizer steps 2..N on both sides; Loupe's wall time also includes "
           "validation, checkpoints and the final evaluation of every split)")
+
+
+def _medians(runs: list) -> tuple[float, float, float]:  # noqa: ANN001
+    """Medians of (samples/s, samples per CPU-second, wall seconds) over one side's rounds."""
+    return (statistics.median(r[1][0] for r in runs), statistics.median(r[1][1] for r in runs),
+            statistics.median(r[2] for r in runs))
 
 
 def _padded(batches, lengths: np.ndarray) -> float:  # noqa: ANN001
