@@ -186,6 +186,7 @@ class TrainingLoop:
         if fitted is not None:
             return self._finish_direct(fitted)
         self._setup(resume)
+        self._record_cache_entries()
         t = self.cfg.train
         self.start_name = self.task.start_candidate(self.cfg, self.data)
         if self.start_name and self.state.epoch == 0 and self.state.global_step == 0:
@@ -257,6 +258,17 @@ class TrainingLoop:
         """In ``_finish`` (the other processes are done): a deleted run stops here."""
         if not self.store.run_exists(self.run_id):
             raise RunDeleted()
+
+    def _record_cache_entries(self) -> None:
+        """List the cache entries the run's data used (``cache_entries`` in its meta: e.g. the
+        decoded pixels of its photos) in ``cache.json``, so deleting the run deletes them too
+        (``core.store.runs.forget_cache_entries``). A resume adds to the list."""
+        entries = [e for e in self.data.meta.get("cache_entries", []) if e]
+        if not (self.writer and entries):
+            return
+        listed = self.run_dir / "cache.json"
+        before = json.loads(listed.read_text()) if listed.is_file() else []
+        listed.write_text(json.dumps(list(dict.fromkeys([*before, *entries]))))
 
     def _check_cancel(self) -> None:
         local = bool(self.should_stop and self.should_stop())
@@ -410,8 +422,8 @@ class TrainingLoop:
         reused = self._reusable_val(model)
         outputs, targets, final = {}, {}, {}
         self.final_left = self.final_batches
-        for split in SPLITS:
-            dataset = getattr(self.data, split)
+        for split in SPLITS:  # as evaluation reads them: the train split without augmentation
+            dataset = self.task.evaluation_view(getattr(self.data, split))
             loader = self._loader(dataset, None, self.cfg.train.batch_size)
             tracker = phase(f"Final evaluation · {split} split", total=len(loader), unit="batches",
                             eta_s=self._eta())

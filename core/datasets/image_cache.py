@@ -37,6 +37,13 @@ def cache_dir(kind: str) -> Path:
     return folder
 
 
+def entry_name(kind: str, key: str) -> str:
+    """The entry's path under ``<LOUPE_HOME>/cache``: what a run lists in its ``cache.json`` so
+    that deleting the run deletes the pixels and features cached from its photos
+    (``core.store.runs.forget_cache_entries``)."""
+    return f"images/{kind}/{key}.npz"
+
+
 def content_key(*parts: str | bytes | np.ndarray) -> str:
     """sha256 over the parts (arrays by dtype, shape and bytes), each part delimited."""
     digest = hashlib.sha256(f"loupe-image-cache-v{VERSION}".encode())

@@ -60,6 +60,7 @@ class IngestionReport:
     cached_images: int = 0
     cache_mb: float = 0.0
     decoded_from_cache: int = 0  # images whose pixels an earlier run decoded (image_cache)
+    cache_entry: str = ""  # the decoded-pixels entry this load read or wrote (image_cache.entry_name)
     links_skipped: int = 0
 
     def skip(self, name: str, reason: str) -> None:
@@ -238,8 +239,9 @@ def decode_all(
             arrays.append(array)
         else:
             arrays.append(None)  # over budget: decoded again from disk when needed
-    if cached is None and not any(h.startswith("!") for h in hashes):
-        image_cache.save_decoded(key, decoded, problems)
+    if cached is not None or (not any(h.startswith("!") for h in hashes)
+                              and image_cache.save_decoded(key, decoded, problems)):
+        report.cache_entry = image_cache.entry_name("decoded", key)
     report.cached_images = sum(a is not None for a in arrays)
     report.cache_mb = round(used_bytes / 2**20, 1)
     return usable, arrays, digest.hexdigest()

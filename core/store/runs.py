@@ -31,6 +31,7 @@ import pandas as pd
 from core.config import RunConfig
 from core.errors import LoupeError
 from core.paths import loupe_home
+from core.store.cache_files import forget_cache_entries
 from core.store.guards import ACTIVE, check_deletable
 from core.store.health import (
     damaged_error,
@@ -354,8 +355,9 @@ class RunStore(MetricSeries):
         self._execute("UPDATE runs SET notes=? WHERE id=?", [_user_text(notes), run_id])
 
     def delete_run(self, run_id: str) -> None:
-        """Remove the run, its metrics, artifacts, cached explanations, pinned comparisons and
-        its folder.
+        """Remove the run, its metrics, artifacts, cached explanations, pinned comparisons, the
+        cache entries its data used (``core.store.cache_files``: e.g. its photos' decoded pixels)
+        and its folder.
 
         A queued or running run is refused: its trainer would go on writing. Cancel it first
         (``loupe cancel``); the trainer also stops by itself when it finds its run gone.
@@ -368,6 +370,7 @@ class RunStore(MetricSeries):
                 con.execute(f"DELETE FROM {table} WHERE run_id=?", [run_id])
             con.execute("DELETE FROM runs WHERE id=?", [run_id])
             con.execute("COMMIT")
+        forget_cache_entries(self.run_dir(run_id, create=False))
         shutil.rmtree(self.run_dir(run_id, create=False), ignore_errors=True)
 
     # --- artifacts ------------------------------------------------------------------------

@@ -84,9 +84,10 @@ def _head_batches(train: ImageDataset, keep: np.ndarray) -> Iterator[torch.Tenso
 
 
 def _probe_features(model: nn.Module, spec: im.ModelSpec, train: ImageDataset,
-                    keep: np.ndarray) -> tuple[torch.Tensor, bool]:
-    """The frozen backbone's features of the ``keep`` training images, and whether they came
-    from the cache (keyed by the exact pixels, the weights and the eval preprocessing)."""
+                    keep: np.ndarray) -> tuple[torch.Tensor, bool, str]:
+    """The frozen backbone's features of the ``keep`` training images, whether they came from
+    the cache (keyed by the exact pixels, the weights and the eval preprocessing) and the cache
+    entry's name ("" when it could not be written)."""
     prep = train.prep
     key = image_cache.content_key(
         "probe-features", im.weights_identity(spec),
@@ -95,10 +96,10 @@ def _probe_features(model: nn.Module, spec: im.ModelSpec, train: ImageDataset,
     cached = image_cache.load_features(key, len(keep))
     if cached is not None:
         phase(f"Building the model: reusing the image features of {len(keep)} images (cache)")
-        return torch.from_numpy(cached), True
+        return torch.from_numpy(cached), True, image_cache.entry_name("features", key)
     feats = im.probe_features(model, _head_batches(train, keep))  # type: ignore[arg-type]
-    image_cache.save_features(key, feats.numpy())
-    return feats, False
+    saved = image_cache.save_features(key, feats.numpy())
+    return feats, False, image_cache.entry_name("features", key) if saved else ""
 
 
 class ImageTask(Task):
@@ -201,6 +202,7 @@ class ImageTask(Task):
             "label_counts": {s: np.bincount(d.labels, minlength=len(labels)).tolist()
                              for s, d in datasets.items()},
             "ingestion": loaded.report.to_json(),
+            "cache_entries": [loaded.report.cache_entry],  # deleted with the run (cache.json)
         }
         return PreparedData(
             train=datasets["train"], val=datasets["val"], test=datasets["test"], meta=meta,
@@ -309,7 +311,8 @@ class ImageTask(Task):
             train = data.train
             rng = np.random.default_rng(cfg.train.seed)
             keep = np.sort(rng.permutation(len(train))[:HEAD_FIT_IMAGES])  # bounded CPU cost
-            feats, reused = _probe_features(model, spec, train, keep)
+            feats, reused, entry = _probe_features(model, spec, train, keep)
+            data.meta["cache_entries"] = [*data.meta.get("cache_entries", []), entry]
             im.fit_head(model, feats, train.labels[keep])  # type: ignore[arg-type]
             then = "the head" if cfg.model.freeze_backbone else "the whole network"
             note = (f"The new head starts from a linear probe fitted on {len(keep)} training "
