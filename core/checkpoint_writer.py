@@ -24,37 +24,20 @@ from core.checkpoint import LoopState, save_checkpoint, write_atomically
 
 
 def cpu_copy(module: nn.Module) -> nn.Module:
-    """A copy of ``module`` whose parameters and buffers are CPU clones (tied weights stay tied)
-    and whose other attributes are shared with the original (read-only use: saving).
+    """A deep copy of ``module`` whose parameters and buffers are CPU clones (tied weights stay
+    tied), for saving while training goes on.
 
-    Only the tensors are copied, so a model on a GPU is never duplicated there. An instance-level
-    ``forward`` (a mixed-precision wrapper bound to the original) is dropped: the copy must never
-    run the live model."""
-    clones: dict[int, torch.Tensor] = {}
-
-    def clone(tensor: torch.Tensor | None) -> torch.Tensor | None:
-        if tensor is None:
-            return None
-        if id(tensor) not in clones:
+    ``copy.deepcopy`` is handed a memo that already maps every parameter and buffer to its CPU
+    clone, so those tensors are never duplicated on a GPU; the rest (configs, preprocessing,
+    a tree booster) is deep-copied as usual, and later changes to the live model never reach
+    the copy."""
+    memo: dict[int, Any] = {}
+    for tensor in [*module.parameters(), *module.buffers()]:
+        if id(tensor) not in memo:
             data = tensor.detach().to("cpu", copy=True)
-            clones[id(tensor)] = (nn.Parameter(data, requires_grad=tensor.requires_grad)
-                                  if isinstance(tensor, nn.Parameter) else data)
-        return clones[id(tensor)]
-
-    copies: dict[int, nn.Module] = {}
-
-    def walk(original: nn.Module) -> nn.Module:
-        if id(original) in copies:
-            return copies[id(original)]
-        twin = copy.copy(original)
-        copies[id(original)] = twin
-        twin.__dict__.pop("forward", None)
-        twin._parameters = {k: clone(v) for k, v in original._parameters.items()}
-        twin._buffers = {k: clone(v) for k, v in original._buffers.items()}
-        twin._modules = {k: None if v is None else walk(v) for k, v in original._modules.items()}
-        return twin
-
-    return walk(module)
+            memo[id(tensor)] = (nn.Parameter(data, requires_grad=tensor.requires_grad)
+                                if isinstance(tensor, nn.Parameter) else data)
+    return copy.deepcopy(module, memo)
 
 
 def same_weights(model: nn.Module, snapshot: nn.Module) -> bool:
