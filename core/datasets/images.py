@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -202,13 +203,15 @@ def scan_folder(
 
 def decode_all(
     paths: list[Path], root: Path, short_side: int, report: IngestionReport
-) -> tuple[list[int], list[np.ndarray | None], str]:
+) -> tuple[list[int], list[np.ndarray | None], str, Callable[[], None]]:
     """Decode every file once (threads: Pillow releases the GIL while decoding), or reuse the
     pixels an earlier run decoded from exactly these files (``image_cache``: keyed by every
     file's name and content hash and the decode size).
 
-    Returns the indices of usable files, their pixels (None past the in-memory budget) and a
-    content fingerprint (sha256 over names and bytes of the usable files).
+    Returns the indices of usable files, their pixels (None past the in-memory budget), a
+    content fingerprint (sha256 over names and bytes of the usable files) and ``remember``, which
+    writes the cache entry: the caller calls it only once the data passed its checks, so a refused
+    folder leaves nothing under LOUPE_HOME.
     """
     names = [str(path.relative_to(root)) for path in paths]
     workers = max(1, min(8, os.cpu_count() or 1))
@@ -239,12 +242,15 @@ def decode_all(
             arrays.append(array)
         else:
             arrays.append(None)  # over budget: decoded again from disk when needed
-    if cached is not None or (not any(h.startswith("!") for h in hashes)
-                              and image_cache.save_decoded(key, decoded, problems)):
-        report.cache_entry = image_cache.entry_name("decoded", key)
     report.cached_images = sum(a is not None for a in arrays)
     report.cache_mb = round(used_bytes / 2**20, 1)
-    return usable, arrays, digest.hexdigest()
+
+    def remember() -> None:
+        if cached is not None or (not any(h.startswith("!") for h in hashes)
+                                  and image_cache.save_decoded(key, decoded, problems)):
+            report.cache_entry = image_cache.entry_name("decoded", key)
+
+    return usable, arrays, digest.hexdigest(), remember
 
 
 def _file_hash(path: Path) -> str:
@@ -365,7 +371,8 @@ def load_folder(
         keep = np.random.default_rng(seed).choice(len(entries), max_images, replace=False)
         entries = [entries[i] for i in sorted(keep)]
         report.layout += f"; a random {max_images:,} of {report.files_seen:,} images used"
-    usable, arrays, fingerprint = decode_all([p for _, _, p in entries], root, short_side, report)
+    usable, arrays, fingerprint, remember = decode_all(
+        [p for _, _, p in entries], root, short_side, report)
     counts = Counter(entries[i][1] for i in usable)
     report.empty_classes = [c for c in class_names if counts[c] == 0]
     labels = [c for c in class_names if counts[c] > 0]
@@ -390,6 +397,7 @@ def load_folder(
     report.small_classes = {n: c for n, c in report.classes.items() if c < MIN_IMAGES_PER_CLASS}
     splits = assign_splits([r.label for r in records], by_split, val_fraction, test_fraction, seed)
     pool = ImagePool(records, pixels, short_side)
+    remember()  # only now: a folder refused above leaves no cache entry behind
     return LoadedImages(pool, labels, splits, report, fingerprint)
 
 

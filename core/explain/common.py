@@ -9,7 +9,8 @@ CPU that overhead dominates and on a GPU the device idles. We ask SHAP for large
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,7 @@ import numpy as np
 from core.errors import LoupeError
 
 __all__ = ["CPU_BATCH", "GPU_BATCH", "Progress", "ProgressFn", "class_index", "device_batch_size",
-           "pick_classes", "prediction_summary", "prepare_shap", "to_output"]
+           "pick_classes", "prediction_summary", "prepare_shap", "reproducible_ties", "to_output"]
 
 ProgressFn = Callable[[float, str], None]
 
@@ -35,6 +36,21 @@ def prepare_shap() -> Any:
     import shap
 
     return shap
+
+
+@contextmanager
+def reproducible_ties(seed: int = 0) -> Iterator[None]:
+    """The same explanation for the same input, every time: shap's Partition explainer breaks
+    ties between equally promising tree nodes with ``np.random.randn()`` from numpy's global
+    generator, so on a model whose outputs barely move (many exact ties) two calls could refine
+    different nodes. Inside this block that generator starts from ``seed``; its state outside is
+    restored afterwards, so nothing else's randomness changes."""
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
 
 
 def device_batch_size(runtime: Any, cpu: int = CPU_BATCH, gpu: int = GPU_BATCH) -> int:

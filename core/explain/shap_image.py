@@ -43,6 +43,7 @@ from core.explain.common import (
     pick_classes,
     prediction_summary,
     prepare_shap,
+    reproducible_ties,
     to_output,
 )
 from core.explain.image_regions import DEFAULT_REGIONS, RegionImages, region_tree, superpixels
@@ -152,8 +153,9 @@ def explain_image(predictor: Any, image: Any, run_id: str = "", target_class: An
     masker = shap.maskers.Partition(np.zeros((1, render.regions)), clustering=tree)
     explainer = shap.explainers.Partition(lambda z: fn(render(z)), masker, output_names=labels)
     max_evals = max(int(max_evals), 10)
-    result = explainer(np.ones((1, render.regions)), max_evals=max_evals, batch_size=fn.batch_size,
-                       outputs=classes, fixed_context=fixed_context, silent=True)
+    with reproducible_ties():
+        result = explainer(np.ones((1, render.regions)), max_evals=max_evals, batch_size=fn.batch_size,
+                           outputs=classes, fixed_context=fixed_context, silent=True)
     tick.done("SHAP (image): done")
     values = np.asarray(result.values[0], dtype=np.float64).reshape(render.regions, len(classes))
     base = np.asarray(result.base_values[0], dtype=np.float64).reshape(len(classes))

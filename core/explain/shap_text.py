@@ -52,6 +52,7 @@ from core.explain.common import (
     pick_classes,
     prediction_summary,
     prepare_shap,
+    reproducible_ties,
     to_output,
 )
 from core.explain.owen_prefetch import PrefetchingFunction
@@ -129,8 +130,9 @@ def explain_text(predictor: Any, text: str, run_id: str = "", target_class: Any 
         model = PrefetchingFunction(fn, masker, text, budget=int(warm * max_evals))
         model.warm()
     explainer = shap.explainers.Partition(model, masker, output_names=labels)
-    result = explainer([text], max_evals=max_evals, outputs=classes, silent=True,
-                       batch_size=masker.default_batch_size if lookahead else fn.batch_size)
+    with reproducible_ties():
+        result = explainer([text], max_evals=max_evals, outputs=classes, silent=True,
+                           batch_size=masker.default_batch_size if lookahead else fn.batch_size)
     tick.done("SHAP (text): done")
     values = np.asarray(result.values[0], dtype=np.float64).reshape(-1, len(classes))
     base = np.asarray(result.base_values[0], dtype=np.float64).reshape(len(classes))
@@ -240,8 +242,9 @@ def _explain_windows(shap: Any, predictor: Any, text: str, spans: list[tuple[int
         masker = shap.maskers.Text(predictor.tokenizer)
         evals = max(int(round(budget * k / n)), MIN_WINDOW_EVALS)
         explainer = shap.explainers.Partition(f, masker, output_names=labels)
-        result = explainer([piece], max_evals=evals, outputs=classes, silent=True,
-                           batch_size=fn.batch_size)
+        with reproducible_ties():
+            result = explainer([piece], max_evals=evals, outputs=classes, silent=True,
+                               batch_size=fn.batch_size)
         vals = np.asarray(result.values[0], dtype=np.float64).reshape(-1, k_out)
         toks = [str(t) for t in result.data[0]]
         inner = [i for i, t in enumerate(toks) if t != ""]  # the window's own [CLS]/[SEP] never vary
