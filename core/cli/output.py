@@ -33,10 +33,12 @@ def emit(args: argparse.Namespace, payload: Any, human: str) -> None:
 
 
 def table(rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> str:
-    """Rows of already-masked cells as an aligned plain-text table (no index column)."""
-    import pandas as pd
-
-    return pd.DataFrame(list(rows), columns=list(columns)).to_string(index=False)
+    """Rows of already-masked cells as an aligned plain-text table (columns left-aligned, two
+    spaces apart; None shows as an empty cell)."""
+    cells = [[str(c) for c in columns]] + [["" if v is None else str(v) for v in row] for row in rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
+    return "\n".join("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip()
+                     for line in cells)
 
 
 def progress_printer(quiet: bool, stream: Any = None, phases: bool = True) -> TrainPrinter:

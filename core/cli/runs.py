@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import datetime
 from typing import Any
 
 from core.cli.output import emit, json_flag, table
@@ -46,24 +47,29 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
     store = RunStore()
     store.recover_interrupted()
-    runs = store.list_runs(task=args.task, status=args.status, tag=args.tag, text=args.search,
-                           limit=args.limit)
+    runs = store.list_run_records(task=args.task, status=args.status, tag=args.tag, text=args.search,
+                                  limit=args.limit)
     if args.json:
-        emit(args, json.loads(runs.to_json(orient="records", date_format="iso")), "")
+        emit(args, [{k: _json_value(v) for k, v in run.items()} for run in runs], "")
         return 0
-    if runs.empty:
+    if not runs:
         print("no runs yet — try: loupe train tabular --data sample:house_prices")
         return 0
     rows = []
-    for run in runs.itertuples():
-        metrics = metrics_from_json(run.metrics_json)
+    for run in runs:
+        metrics = metrics_from_json(run["metrics_json"])
         headline = next((f"{k}={metrics[k]:.4g}" for k in ("test_r2", "test_accuracy", "test_macro_f1")
                          if k in metrics), "")
-        rows.append([run.id, run.task, mask_message(run.name), run.status,
-                     run.created_at.strftime("%Y-%m-%d %H:%M"), headline,
-                     ",".join(mask_message(t) for t in run.tags)])
+        rows.append([run["id"], run["task"], mask_message(run["name"]), run["status"],
+                     run["created_at"].strftime("%Y-%m-%d %H:%M"), headline,
+                     ",".join(mask_message(t) for t in run["tags"] or [])])
     print(table(rows, ["id", "task", "name", "status", "created", "test", "tags"]))
     return 0
+
+
+def _json_value(value: Any) -> Any:
+    """A stored value as JSON shows it: times in ISO 8601 to the millisecond."""
+    return value.isoformat(timespec="milliseconds") if isinstance(value, datetime) else value
 
 
 def cmd_show(args: argparse.Namespace) -> int:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from core.errors import LoupeError, suggest
+
+if TYPE_CHECKING:  # the loaders import pandas when they run: listing the samples needs none
+    import pandas as pd
 
 
 def _diabetes() -> pd.DataFrame:
@@ -30,6 +32,9 @@ TABULAR_SAMPLES: dict[str, tuple[str, str, Callable[[], pd.DataFrame]]] = {
                  "progression", _diabetes),
 }
 
+# The text samples (built by ``core.datasets.texts``), described here so that listing every
+# sample (`loupe samples`) imports neither pandas nor the text readers.
+TEXT_SAMPLES = {"reviews": "3,000 generated product reviews labelled positive/negative (balanced)"}
 
 SAMPLE_PREFIX = "sample:"
 

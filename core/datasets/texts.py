@@ -24,11 +24,11 @@ import numpy as np
 import pandas as pd
 
 from core.config import DataConfig
-from core.datasets.samples import parse_sample
+from core.datasets.samples import TEXT_SAMPLES, parse_sample
 from core.datasets.tables import Table, decode_table_text, read_file_bytes, read_table
 from core.errors import LoupeError, suggest
 
-SAMPLES = {"reviews": "3,000 generated product reviews labelled positive/negative (balanced)"}
+SAMPLES = TEXT_SAMPLES
 TEXT_NAMES = ("text", "review", "sentence", "content", "comment", "body", "message", "document",
               "tweet", "review_text", "utterance")
 LABEL_NAMES = ("label", "labels", "sentiment", "class", "target", "category", "polarity", "y")

@@ -27,11 +27,13 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from core.errors import LoupeError
 from core.output.masking import show_path
+
+if TYPE_CHECKING:  # pandas is imported where a table is written: `loupe runs` never needs it
+    import pandas as pd
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".parquet")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -176,6 +178,8 @@ def neutralise_cell(value: object) -> object:
 
 def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy with text cells and column names neutralised; numeric columns untouched."""
+    import pandas as pd
+
     out = frame.copy()
     for col in out.columns:
         if not (pd.api.types.is_numeric_dtype(out[col]) or pd.api.types.is_bool_dtype(out[col])):

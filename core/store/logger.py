@@ -6,7 +6,6 @@ import time
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from core.store.runs import RunStore
 
@@ -75,6 +74,8 @@ class MetricLogger:
 
         grid = np.array(rows, dtype=float)  # one row per log call: step, epoch, time, values...
         calls, k = grid.shape[0], len(names)
+        import pandas as pd
+
         now, stamp = time.time(), np.datetime64(pd.Timestamp.now(), "us")  # local wall clock
         moments = stamp + ((grid[:, 2] - now) * 1e6).astype("timedelta64[us]")
         return pa.table({

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # imported where a frame is built: listing runs needs no pandas
+    import pandas as pd
 
 
 class MetricSeries:
@@ -25,6 +27,8 @@ class MetricSeries:
         return len(batch)
 
     def log_system(self, run_id: str, figures: dict[str, float]) -> None:
+        import pandas as pd
+
         now = datetime.now()  # naive local time, like every timestamp in the store
         frame = pd.DataFrame(
             {"run_id": run_id, "name": list(figures), "value": [float(v) for v in figures.values()],

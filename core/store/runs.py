@@ -23,10 +23,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
 
 from core.config import RunConfig
 from core.errors import LoupeError
@@ -43,6 +42,9 @@ from core.store.health import (
 from core.store.ids import check_run_id, resolve_run_id
 from core.store.metrics import MetricSeries
 from core.store.schema import migrate
+
+if TYPE_CHECKING:  # DataFrames come from DuckDB (.df()), which imports pandas when asked
+    import pandas as pd
 
 STATUSES = ("queued", "running", "completed", "failed", "interrupted", "cancelled")
 RUN_COLUMNS = (
@@ -144,6 +146,13 @@ class RunStore(MetricSeries):
         with self.connect() as con:
             return con.execute(sql, list(params)).df()
 
+    def _records(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Rows as dicts of plain Python values (no pandas: see ``list_run_records``)."""
+        with self.connect() as con:
+            cursor = con.execute(sql, list(params))
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
     # --- run lifecycle --------------------------------------------------------------------
     def create_run(self, cfg: RunConfig, fingerprint: str = "", status: str = "queued") -> str:
         run_id = uuid.uuid4().hex[:10]
@@ -239,19 +248,17 @@ class RunStore(MetricSeries):
         A run is dead when its process is gone on this host, or its heartbeat is older than
         ``stale_after`` seconds on another host.
         """
-        rows = self._frame(
-            "SELECT id, pid, host, heartbeat_at FROM runs WHERE status='running'"
-        ).itertuples()
+        rows = self._records("SELECT id, pid, host, heartbeat_at FROM runs WHERE status='running'")
         dead = []
         here = socket.gethostname()
         for row in rows:
-            if row.host == here:
-                gone = bool(row.pid) and not pid_alive(int(row.pid))
+            if row["host"] == here:
+                gone = bool(row["pid"]) and not pid_alive(int(row["pid"]))
             else:
-                beat = row.heartbeat_at
+                beat = row["heartbeat_at"]
                 gone = beat is not None and (_now() - beat).total_seconds() > stale_after
-            if gone and self.mark_interrupted(row.id, row.pid):
-                dead.append(row.id)
+            if gone and self.mark_interrupted(row["id"], row["pid"]):
+                dead.append(row["id"])
         return dead
 
     def mark_interrupted(self, run_id: str, seen_pid: Any) -> bool:
@@ -301,6 +308,24 @@ class RunStore(MetricSeries):
         limit: int | None = None,
         offset: int = 0,
     ) -> pd.DataFrame:
+        return self._frame(*self._list_query(task, status, tag, text, order_by, descending, limit, offset))
+
+    def list_run_records(self, **query: Any) -> list[dict[str, Any]]:
+        """``list_runs`` as a list of dicts of plain values (datetimes, lists, None) without
+        pandas: `loupe runs` answers without importing it."""
+        return self._records(*self._list_query(**query))
+
+    def _list_query(
+        self,
+        task: str | None = None,
+        status: str | None = None,
+        tag: str | None = None,
+        text: str | None = None,
+        order_by: str = "created_at",
+        descending: bool = True,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> tuple[str, list[Any]]:
         where, params = self._filters(task, status, tag, text)
         allowed = {"created_at", "finished_at", "name", "task", "status", "started_at"}
         if order_by not in allowed:
@@ -313,7 +338,7 @@ class RunStore(MetricSeries):
         )
         if limit is not None:
             sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
-        return self._frame(sql, params)
+        return sql, list(params)
 
     def count_runs(self, **filters: Any) -> int:
         where, params = self._filters(**filters)

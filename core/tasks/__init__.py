@@ -33,7 +33,7 @@ _loaded = False
 #: without importing the kind's module (which loads torch), so `loupe samples` answers at once.
 #: The kinds' ``Task.samples()`` read the same tables (tests/core/test_tasks_registry.py).
 _BUILTIN_SAMPLES = {"tabular": "core.datasets.samples:tabular_descriptions",
-                    "text": "core.datasets.texts:SAMPLES",
+                    "text": "core.datasets.samples:TEXT_SAMPLES",
                     "image": "core.datasets.image_samples:SAMPLES"}
 
 

@@ -1,6 +1,7 @@
-"""`loupe --help`, `loupe runs` and `loupe samples` answer without torch or transformers (issue 17:
-well under a second). Each command runs through ``core.cli.main`` in a fresh interpreter with an
-empty LOUPE_HOME; what it imported is read from ``sys.modules`` (pinned by imports, not timing)."""
+"""`loupe --help`, `loupe runs` and `loupe samples` answer without torch, transformers or pandas
+(issue 17: well under a second). Each command runs through ``core.cli.main`` in a fresh interpreter
+with an empty LOUPE_HOME; what it imported is read from ``sys.modules`` (pinned by imports, not
+timing)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("torch", "transformers", "accelerate", "shap", "lightgbm", "sklearn", "streamlit")
+HEAVY = ("torch", "transformers", "accelerate", "shap", "lightgbm", "sklearn", "streamlit", "pandas")
 
 CODE = """
 import contextlib, io, json, sys
