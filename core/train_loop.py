@@ -254,6 +254,17 @@ class TrainingLoop:
                 raise RunDeleted()
             self.writer = False
 
+    def _flush_or_stop(self) -> bool:
+        """Before a checkpoint: the points it covers reach the store first (a resume after a
+        kill -9 starts from the checkpoint and never replays them), in the same connection as
+        the check that the run was not deleted (``_ensure_run``'s rule). False: write nothing."""
+        if self.logger.flush_if_run():
+            return True
+        if self.rt.num_processes == 1:
+            raise RunDeleted()
+        self.writer = False
+        return False
+
     def _ensure_final(self) -> None:
         """In ``_finish`` (the other processes are done): a deleted run stops here."""
         if not self.store.run_exists(self.run_id):
@@ -336,7 +347,6 @@ class TrainingLoop:
         t = self.cfg.train
         value = metrics[self.task.monitor]
         better = self._better(float(value), float(metrics["loss"]))
-        self._ensure_run()
         self.state.epoch = epoch + 1
         if self.state.best_trained is None or self._ranks_above(float(value), self.state.best_trained):
             self.state.best_trained = float(value)
@@ -352,10 +362,7 @@ class TrainingLoop:
         # The epoch that ends training writes a complete checkpoint (state only, core.checkpoint)
         self.state.complete = (stop or epoch + 1 >= t.epochs
                                or bool(t.patience and self.state.bad_epochs >= t.patience))
-        if self.writer:
-            # Points the checkpoint covers must be in the store before it exists: resume after a
-            # kill -9 starts from the checkpoint and never replays them.
-            self.logger.flush()
+        if self.writer and self._flush_or_stop():
             self._save(better, replace(self.state))
         self.acc.wait_for_everyone()
         self.saves_done += 1

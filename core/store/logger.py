@@ -53,29 +53,48 @@ class MetricLogger:
         self._last_flush = time.time()
         if self.store is None or not self.pending:
             return 0
+        written = self.pending
+        with self.store.connect() as con:
+            self._write(con)
+        return written
+
+    def flush_if_run(self) -> bool:
+        """``flush`` and the check that the run still exists, in one connection (opening the
+        file is most of a flush's cost). False when the run was deleted: its points are dropped."""
+        self._last_flush = time.time()
+        if self.store is None:
+            return True
+        with self.store.connect() as con:
+            if con.execute("SELECT 1 FROM runs WHERE id=?", [self.run_id]).fetchone() is None:
+                self.discard()
+                return False
+            self._write(con)
+        return True
+
+    def _write(self, con: Any) -> None:
+        """Append the buffered points in one transaction (nothing for a deleted run)."""
+        if not self.pending:
+            return
         groups, written = self._groups, self.pending
         self._groups, self.pending = {}, 0
         tables = [self._columns(split, names, rows) for (split, names), rows in groups.items()]
-        with self.store.connect() as con:
-            con.execute("BEGIN TRANSACTION")
-            for table in tables:
-                con.register("metric_batch", table)
-                con.execute("INSERT INTO metrics SELECT ?, step, epoch, split, name, value, time"
-                            " FROM metric_batch WHERE EXISTS (SELECT 1 FROM runs WHERE id=?)",
-                            [self.run_id, self.run_id])  # nothing for a deleted run
-                con.unregister("metric_batch")
-            con.execute("COMMIT")
+        con.execute("BEGIN TRANSACTION")
+        for table in tables:
+            con.register("metric_batch", table)
+            con.execute("INSERT INTO metrics SELECT ?, step, epoch, split, name, value, time"
+                        " FROM metric_batch WHERE EXISTS (SELECT 1 FROM runs WHERE id=?)",
+                        [self.run_id, self.run_id])
+            con.unregister("metric_batch")
+        con.execute("COMMIT")
         self.rows_written += written
-        return written
 
     @staticmethod
     def _columns(split: str, names: tuple[str, ...], rows: list[tuple[float, ...]]) -> Any:
+        import pandas as pd
         import pyarrow as pa
 
         grid = np.array(rows, dtype=float)  # one row per log call: step, epoch, time, values...
         calls, k = grid.shape[0], len(names)
-        import pandas as pd
-
         now, stamp = time.time(), np.datetime64(pd.Timestamp.now(), "us")  # local wall clock
         moments = stamp + ((grid[:, 2] - now) * 1e6).astype("timedelta64[us]")
         return pa.table({

@@ -66,6 +66,23 @@ def test_logger_buffers_and_curves_downsample(store: RunStore) -> None:
     assert len(store.curves(run, names=["loss"], max_points=10_000)) == 5000
 
 
+def test_flush_if_run_writes_for_a_live_run_and_drops_points_of_a_deleted_one(store: RunStore) -> None:
+    """The checkpoint path's one connection: points written while the run exists; once it is
+    deleted, False and nothing written (no orphan points), and the buffer is emptied."""
+    live, gone = store.create_run(RunConfig(task="tabular")), store.create_run(RunConfig(task="tabular"))
+    for run in (live, gone):
+        logger = MetricLogger(store, run, flush_every=3600)
+        logger.log(1, 1.0, "val", {"loss": 0.5, "r2": 0.9})
+        if run == gone:
+            store.fail_run(run, "stopped")  # a finished run may be deleted
+            store.delete_run(run)
+            assert logger.flush_if_run() is False and logger.pending == 0
+        else:
+            assert logger.flush_if_run() is True and logger.rows_written == 2
+    assert store.metric_count(live) == 2 and store.metric_count(gone) == 0
+    assert MetricLogger(None, live).flush_if_run() is True  # a non-main process writes nothing
+
+
 def test_recover_marks_dead_running_runs_interrupted(store: RunStore) -> None:
     run = store.create_run(RunConfig(task="tabular"))
     store.start_run(run, "cpu", "fp32")
