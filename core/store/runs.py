@@ -297,18 +297,10 @@ class RunStore(MetricSeries):
     def config(self, run_id: str) -> RunConfig:
         return RunConfig.from_dict(self.get_run(run_id)["config"])
 
-    def list_runs(
-        self,
-        task: str | None = None,
-        status: str | None = None,
-        tag: str | None = None,
-        text: str | None = None,
-        order_by: str = "created_at",
-        descending: bool = True,
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> pd.DataFrame:
-        return self._frame(*self._list_query(task, status, tag, text, order_by, descending, limit, offset))
+    def list_runs(self, **query: Any) -> pd.DataFrame:
+        """The runs ``query`` selects (``task``, ``status``, ``tag``, ``text``, ``order_by``,
+        ``descending``, ``limit``, ``offset``: see ``_list_query``), newest first by default."""
+        return self._frame(*self._list_query(**query))
 
     def list_run_records(self, **query: Any) -> list[dict[str, Any]]:
         """``list_runs`` as a list of dicts of plain values (datetimes, lists, None) without
