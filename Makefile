@@ -30,11 +30,13 @@ $(STAMP): pyproject.toml $(wildcard locks/py*.txt)
 	@# The lock pins torch's release; pip takes its CPU build where one lies in pip's find-links
 	@# folder (CPython 3.11 here) and the default build (CUDA, also runs on a CPU) elsewhere.
 	@# UV (set by .ci/run): install with uv instead, which hardlinks one copy of each package
-	@# across venvs (the four CI venvs then fit the CI machine's disk).
+	@# across venvs (the four CI venvs then fit the CI machine's disk). --compile-bytecode does
+	@# what pip does by default: without .pyc files (uv writes none, and PYTHONDONTWRITEBYTECODE
+	@# stops Python writing them) every process compiles torch & co. again, about 9 s each.
 	lock=locks/py$$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])').txt; \
 	if [ ! -f $$lock ]; then echo "No $$lock: this Python is not supported/tested (see README)." \
 		"Use PYTHON=3.10 ... 3.13, or add it to .ci/lock.py and run make lock."; exit 1; fi; \
-	if [ -n "$(UV)" ]; then $(UV) pip install -q --python $(PY) -c $$lock -e '.[dev]'; \
+	if [ -n "$(UV)" ]; then $(UV) pip install -q --compile-bytecode --python $(PY) -c $$lock -e '.[dev]'; \
 	else $(PY) -m pip install -q -c $$lock -e '.[dev]'; fi
 	touch $(STAMP)
 
