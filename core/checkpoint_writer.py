@@ -96,7 +96,11 @@ class BackgroundWriter:
         if plain_cancel:
             error.__context__ = exc
             return error
-        exc.add_note(f"Writing the last checkpoint failed as well: {error!r}")
+        note = f"Writing the last checkpoint failed as well: {error!r}"
+        if hasattr(exc, "add_note"):  # Python 3.11+
+            exc.add_note(note)
+        else:  # 3.10: the same attribute add_note fills (PEP 678)
+            exc.__notes__ = [*getattr(exc, "__notes__", []), note]  # type: ignore[attr-defined]
         return exc
 
     def close(self) -> None:

@@ -194,6 +194,25 @@ def test_writer_raises_a_jobs_error_at_the_next_wait_and_runs_one_job_at_a_time(
     assert writer.drain() is None
 
 
+def test_settle_on_a_failure_keeps_the_first_error_and_notes_the_write_error() -> None:
+    """The failure path on every Python (3.10 has no ``BaseException.add_note``); a plain cancel
+    gives way to the write error."""
+
+    def fail() -> None:
+        raise OSError("no space")
+
+    writer = BackgroundWriter()
+    writer.submit(fail)
+    first = RuntimeError("the model diverged")
+    assert writer.settle(first, plain_cancel=False) is first
+    assert any("no space" in note for note in first.__notes__)
+    writer.submit(fail)
+    cancel = KeyboardInterrupt()
+    raised = writer.settle(cancel, plain_cancel=True)
+    assert isinstance(raised, OSError) and raised.__context__ is cancel
+    writer.close()
+
+
 def test_snapshots_do_not_follow_the_live_model_and_keep_tied_weights() -> None:
     model = nn.Sequential(nn.Linear(3, 3), nn.Linear(3, 3), nn.BatchNorm1d(3))
     model[1].weight = model[0].weight
