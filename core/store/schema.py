@@ -183,7 +183,10 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(sql)
-            con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
+            # Literal values, not parameters: DuckDB 1.x imports pandas to bind any Python
+            # parameter, and a fresh home's `loupe runs` must not wait for that (both are ours).
+            con.execute("INSERT INTO schema_migrations (version, name) "
+                        f"VALUES ({int(version)}, '{name.replace(chr(39), chr(39) * 2)}')")
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")
