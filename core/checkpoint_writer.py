@@ -1,17 +1,23 @@
-"""End-of-epoch saves that do not hold up training.
+"""End-of-epoch saves that do not hold up training, and only as often as they are worth.
 
-At an epoch end the loop takes a CPU snapshot of what it must save (``cpu_copy`` of the model,
-``cpu_state`` of the optimizer and scheduler, a copy of ``LoopState``) and hands the file writing
-to ``BackgroundWriter``: one thread, one job at a time. Every later save, ``_finish`` and every
-failure or cancel path calls ``wait`` first, so jobs never overlap, the best model is on disk before
-the final evaluation loads it, and an error raised in the thread is raised there (not lost).
-The atomic folder swaps of ``core.checkpoint`` are unchanged: a job killed mid-write leaves the
-previous folder intact.
+At an epoch end the loop keeps a CPU snapshot of the model when the epoch is the best so far
+(``cpu_copy``). A resume checkpoint is written only when ``CheckpointSchedule`` says one is due:
+``train.checkpoint_every`` seconds after the last one (0: every epoch), and always for the epoch
+that ends training. The best model's folder is written with the checkpoint that first follows it,
+so a checkpoint never names a best epoch whose model is not on disk, and a crash loses at most
+``checkpoint_every`` seconds plus one epoch (the resume replays them exactly).
+
+The writing itself runs in ``BackgroundWriter``: one thread, one job at a time. Every later save,
+``_finish`` and every failure or cancel path calls ``wait`` first, so jobs never overlap, the best
+model is on disk before the final evaluation loads it, and an error raised in the thread is raised
+there (not lost). The atomic folder swaps of ``core.checkpoint`` are unchanged: a job killed
+mid-write leaves the previous folder intact.
 """
 
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -30,8 +36,10 @@ def cpu_copy(module: nn.Module) -> nn.Module:
     ``copy.deepcopy`` is handed a memo that already maps every parameter and buffer to its CPU
     clone, so those tensors are never duplicated on a GPU; the rest (configs, preprocessing,
     a tree booster) is deep-copied as usual, and later changes to the live model never reach
-    the copy."""
-    memo: dict[int, Any] = {}
+    the copy. Parts the module lists in ``unchanging_parts()`` (e.g. a fitted booster that
+    training never touches) are shared with the copy instead of copied."""
+    shared = getattr(module, "unchanging_parts", None)
+    memo: dict[int, Any] = {id(part): part for part in (shared() if shared else ())}
     for tensor in [*module.parameters(), *module.buffers()]:
         if id(tensor) not in memo:
             data = tensor.detach().to("cpu", copy=True)
@@ -112,16 +120,32 @@ class BackgroundWriter:
             raise error
 
 
+class CheckpointSchedule:
+    """When a resume checkpoint is due: ``every`` seconds (wall clock) after the last one was
+    taken, at every epoch end when ``every`` is 0, and always when training ends."""
+
+    def __init__(self, every: float) -> None:
+        self.every = max(0.0, float(every))
+        self.last = time.monotonic()
+
+    def due(self, complete: bool) -> bool:
+        return complete or self.every == 0 or time.monotonic() - self.last >= self.every
+
+    def taken(self) -> None:
+        self.last = time.monotonic()
+
+
 def save_job(run_dir: Path, save_artifact: Callable[[nn.Module, Path], None] | None,
-             model: nn.Module, states: dict[str, Any] | None, state: LoopState | None
-             ) -> Callable[[], None]:
-    """The files of one save, from snapshots taken now: the best model (``save_artifact``, when
-    this epoch is the best so far) first, then the resume checkpoint (``state``; None: none), so
-    a checkpoint never names a best epoch whose model is not on disk yet."""
+             best: nn.Module | None, model: nn.Module | None, states: dict[str, Any] | None,
+             state: LoopState | None) -> Callable[[], None]:
+    """The files of one save, from snapshots taken earlier: the best model (``save_artifact`` of
+    ``best``, when it changed since the last save) first, then the resume checkpoint (``state``
+    with ``model``'s weights; None: none), so a checkpoint never names a best epoch whose model
+    is not on disk yet."""
 
     def job() -> None:
-        if save_artifact is not None:
-            write_atomically(run_dir / "model", lambda tmp: save_artifact(model, tmp))
+        if save_artifact is not None and best is not None:
+            write_atomically(run_dir / "model", lambda tmp: save_artifact(best, tmp))
         if state is not None:
             save_checkpoint(run_dir / "checkpoint", None if state.complete else model, states, state)
 

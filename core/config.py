@@ -68,6 +68,7 @@ class TrainConfig:
     precision: str = "auto"  # auto | bf16 | fp16 | fp32
     num_workers: int = 0  # DataLoader worker processes; 0 = load in the training process
     seed: int = 0
+    checkpoint_every: float = 30.0  # seconds between resume checkpoints; 0 = every epoch
 
 
 @dataclass(frozen=True)

@@ -196,6 +196,10 @@ SETTINGS: tuple[Setting, ...] = (
             "process.", label="Loader workers", low=0, form="advanced", ui_high=64),
     Setting("train", "seed", "Seed for shuffling and initialisation (the form also uses it for the "
             "data split).", form="advanced", ui_low=0, ui_high=2**31 - 1),
+    Setting("train", "checkpoint_every", "Seconds of training between resume checkpoints (a crash "
+            "loses at most this much plus one epoch); 0 writes one every epoch. The best model and "
+            "the last epoch are always saved.", label="Checkpoint every (s)", low=0,
+            form="advanced", ui_high=86_400.0, step=5.0, fmt="%.0f"),
     # --- data ------------------------------------------------------------------------------------
     Setting("data", "source", "File, folder or zip of the data, or sample:NAME (see `loupe samples`).",
             flag="--data", elsewhere=_DATA_PAGE),

@@ -18,7 +18,14 @@ import torch
 from torch.utils.data import DataLoader
 
 from core.checkpoint import LoopState, atomic_dir, commit_dir, load_checkpoint, remove_partial_dirs
-from core.checkpoint_writer import BackgroundWriter, cpu_copy, cpu_state, same_weights, save_job
+from core.checkpoint_writer import (
+    BackgroundWriter,
+    CheckpointSchedule,
+    cpu_copy,
+    cpu_state,
+    same_weights,
+    save_job,
+)
 from core.config import RunConfig
 from core.eta import Remaining, RunClock
 from core.phases import Tracker, phase
@@ -95,6 +102,8 @@ class TrainingLoop:
         self.final_left: int | None = None  # evaluation batches left once the final one started
         self.start_name = ""  # the start candidate (run() asks the task; a direct fit has none)
         self.saver = BackgroundWriter()  # end-of-epoch files, written beside training
+        self.schedule = CheckpointSchedule(cfg.train.checkpoint_every)
+        self.best_unsaved = False  # best_copy is newer than the model folder on disk
         # The best epoch's validation (outputs, targets, loss) and weights: see _reusable_val
         self.last_val: Evaluated | None = None
         self.best_val: Evaluated | None = None
@@ -311,8 +320,7 @@ class TrainingLoop:
         self._ensure_run()
         self.state.best, self.state.best_loss = float(metrics[self.task.monitor]), float(metrics["loss"])
         self.state.best_epoch, self.state.start_score = 0, self.state.best
-        if self.writer:
-            self._save(better=True, state=None)
+        self._keep_best()
         self.acc.wait_for_everyone()
 
     def _start_notice(self) -> str:
@@ -343,47 +351,58 @@ class TrainingLoop:
         return value < other if self.task.monitor_mode == "min" else value > other
 
     def _after_epoch(self, epoch: int, metrics: dict[str, float], stop: bool) -> bool:
-        """Keep the best, count bad epochs, save; True when training ends here."""
+        """Keep the best, count bad epochs, save when a checkpoint is due; True when training
+        ends here."""
         t = self.cfg.train
         value = metrics[self.task.monitor]
         better = self._better(float(value), float(metrics["loss"]))
         self.state.epoch = epoch + 1
         if self.state.best_trained is None or self._ranks_above(float(value), self.state.best_trained):
             self.state.best_trained = float(value)
-        phase("Saving the best model and a checkpoint" if better else "Saving a checkpoint",
-              eta_s=self._eta())
         started = time.perf_counter()
         if better:
             self.state.best, self.state.best_loss = float(value), float(metrics["loss"])
             self.state.best_epoch = epoch + 1
             self.state.bad_epochs = 0
+            self._keep_best()
         else:
             self.state.bad_epochs += 1
         # The epoch that ends training writes a complete checkpoint (state only, core.checkpoint)
         self.state.complete = (stop or epoch + 1 >= t.epochs
                                or bool(t.patience and self.state.bad_epochs >= t.patience))
-        if self.writer and self._flush_or_stop():
-            self._save(better, replace(self.state))
+        if self.writer and self.schedule.due(self.state.complete):
+            phase("Saving the best model and a checkpoint" if self.best_unsaved
+                  else "Saving a checkpoint", eta_s=self._eta())
+            if self._flush_or_stop():
+                self._save(replace(self.state))
         self.acc.wait_for_everyone()
         self.saves_done += 1
         self.clock.saved(time.perf_counter() - started)
         return self.state.complete
 
-    def _save(self, better: bool, state: LoopState | None) -> None:
-        """Snapshot the model (and optimizer) to the CPU now; write the files in the background
-        (``core.checkpoint_writer``) while the next epoch trains."""
-        model = cpu_copy(self.acc.unwrap_model(self.model))
-        states = None
-        if state is not None and not state.complete:
+    def _keep_best(self) -> None:
+        """A CPU snapshot of the best model so far (and its validation outputs), written with
+        the next checkpoint (``core.checkpoint_writer``)."""
+        if self.writer:
+            self.best_copy, self.best_val = cpu_copy(self.acc.unwrap_model(self.model)), self.last_val
+            self.best_unsaved = True
+
+    def _save(self, state: LoopState) -> None:
+        """Snapshot the model (and optimizer) to the CPU now; write them, and the best model when
+        it changed since the last save, in the background while the next epoch trains."""
+        model = states = None
+        if not state.complete:
+            model = cpu_copy(self.acc.unwrap_model(self.model))
             optimizer = getattr(self.optimizer, "optimizer", self.optimizer)
             states = cpu_state({"optimizer": optimizer.state_dict(),
                                 "scheduler": self.scheduler.state_dict()})
         artifact = None
-        if better:
-            self.best_copy, self.best_val = model, self.last_val
+        if self.best_unsaved:
             task, cfg, data = self.task, self.cfg, self.data
             artifact = lambda m, out: task.save_artifact(m, cfg, data, out)  # noqa: E731
-        self.saver.submit(save_job(self.run_dir, artifact, model, states, state))
+        self.saver.submit(save_job(self.run_dir, artifact, self.best_copy, model, states, state))
+        self.best_unsaved = False
+        self.schedule.taken()
 
     # --- evaluation -----------------------------------------------------------------------
     def _predict(self, loader: Any, distributed: bool, tracker: Tracker | None = None

@@ -56,6 +56,11 @@ class TabularModel(nn.Module):
         self.use_tree = mlp is None
         self.choice: dict[str, Any] = {}
 
+    def unchanging_parts(self) -> list[Any]:
+        """What a snapshot may share instead of copying (``core.checkpoint_writer.cpu_copy``):
+        the fitted booster, which training the network never changes."""
+        return [part.booster for part in (self.tree, self.fit) if part is not None]
+
     def forward(self, features: torch.Tensor, tree_features: torch.Tensor) -> torch.Tensor:
         if self.use_tree:
             pred = self.tree(tree_features).cpu().numpy()  # target units

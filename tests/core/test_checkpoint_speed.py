@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 import core.checkpoint
-from core.checkpoint_writer import BackgroundWriter, cpu_copy, cpu_state
+from core.checkpoint_writer import BackgroundWriter, CheckpointSchedule, cpu_copy, cpu_state
 from core.store import RunStore
 from core.tasks import get_task
 from core.train import resume, train
@@ -32,8 +32,8 @@ STEPS_PER_EPOCH = 5  # diabetes: 310 training rows, batch 64
 
 
 def _cfg(model: str = "mlp"):  # noqa: ANN202
-    return TASK.default_config("diabetes").replace(train={"epochs": EPOCHS, "patience": 0},
-                                                   model={"name": model})
+    return TASK.default_config("diabetes").replace(
+        train={"epochs": EPOCHS, "patience": 0, "checkpoint_every": 0}, model={"name": model})
 
 
 def _final(metrics: dict[str, float]) -> dict[str, float]:
@@ -228,3 +228,50 @@ def test_snapshots_do_not_follow_the_live_model_and_keep_tied_weights() -> None:
     assert torch.equal(states["state"][0]["exp_avg"], moments)
     assert copy[1].weight is copy[0].weight and copy[0].weight is not model[0].weight
     assert not np.array_equal(model[0].weight.detach().numpy(), copy[0].weight.detach().numpy())
+
+
+def test_checkpoint_schedule_every_epoch_at_zero_and_always_at_the_end() -> None:
+    every_epoch, hourly = CheckpointSchedule(0), CheckpointSchedule(3600)
+    assert every_epoch.due(complete=False) and every_epoch.due(complete=True)
+    assert not hourly.due(complete=False)
+    assert hourly.due(complete=True)
+    hourly.taken()
+    assert not hourly.due(complete=False)
+    assert CheckpointSchedule(-5).every == 0  # never a negative interval
+
+
+def test_snapshots_share_the_parts_a_module_declares_unchanging() -> None:
+    class WithFrozenPart(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.linear = nn.Linear(2, 2)
+            self.table, self.notes = {"fitted": [1, 2, 3]}, {"copied": [4]}
+
+        def unchanging_parts(self) -> list[Any]:
+            return [self.table]
+
+    model = WithFrozenPart()
+    copy = cpu_copy(model)
+    assert copy.table is model.table
+    assert copy.notes is not model.notes and copy.notes == model.notes
+    assert copy.linear.weight is not model.linear.weight
+
+
+def test_an_hourly_schedule_writes_the_best_model_and_one_checkpoint_at_the_end(
+        store: RunStore) -> None:
+    """Auto (trees + network): nothing is written mid-run, the end writes the best model and the
+    complete checkpoint."""
+    cfg = TASK.default_config("diabetes").replace(
+        train={"epochs": EPOCHS, "patience": 0, "checkpoint_every": 3600}, model={"name": "auto"})
+    seen: list[bool] = []
+
+    def during(progress: Any) -> None:
+        if progress.phase == "eval" and progress.epoch < EPOCHS:
+            run_dir = store.run_dir(progress.run_id)
+            seen.append((run_dir / "checkpoint").exists() or (run_dir / "model").exists())
+
+    result = train(cfg, store, callbacks=[during])
+    assert result.status == "completed" and seen == [False] * (EPOCHS - 1)
+    state = json.loads((store.run_dir(result.run_id) / "checkpoint" / "state.json").read_text())
+    assert state["complete"] and state["epoch"] == EPOCHS
+    assert (result.artifact_dir / "config.json").is_file()

@@ -37,7 +37,8 @@ STEPS_PER_EPOCH = 5  # diabetes: 310 training rows, batch 64
 
 def _spawn(home: Path, name: str, *extra: str) -> subprocess.Popen[str]:
     args = [sys.executable, "-m", "core.cli", "train", "tabular", "--data", "sample:diabetes",
-            "--epochs", str(EPOCHS), "--patience", "0", "--name", name, "--json", *extra]
+            "--epochs", str(EPOCHS), "--patience", "0", "--checkpoint-every", "0", "--name", name,
+            "--json", *extra]
     return subprocess.Popen(args, cwd=ROOT, env=cli_env(home), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
@@ -150,22 +151,51 @@ def test_kill_9_mid_training_then_resume_reaches_the_uninterrupted_state(tmp_pat
 def test_cancel_mid_epoch_then_resume_logs_each_step_once(store: RunStore) -> None:
     """In-process and deterministic: a stop inside epoch 4 flushes steps the epoch-3 checkpoint does
     not cover; resume replays them, and the history must hold each step once."""
-    cfg = TASK.default_config("diabetes").replace(train={"epochs": 6, "patience": 0})
-    calls = {"n": 0}
-
-    def stop_in_epoch_four() -> bool:
-        calls["n"] += 1
-        return calls["n"] > 3 * STEPS_PER_EPOCH + 2
-
-    cancelled = train(cfg, store, should_stop=stop_in_epoch_four)
+    cfg = TASK.default_config("diabetes").replace(train={"epochs": 6, "patience": 0,
+                                                         "checkpoint_every": 0})
+    cancelled = train(cfg, store, should_stop=_stop_after(3 * STEPS_PER_EPOCH + 2))
     assert cancelled.status == "cancelled"
     assert store.metric_count(cancelled.run_id) > 0
+    assert (store.run_dir(cancelled.run_id) / "checkpoint").is_dir()
     from core.train import resume
 
     assert resume(cancelled.run_id, store).status == "completed"
     assert _duplicates(store, cancelled.run_id) == 0
     curves = store.curves(cancelled.run_id, max_points=10_000)
     assert len(curves[curves["split"] == "train"]) == 2 * 6 * STEPS_PER_EPOCH
+
+
+def _stop_after(calls_allowed: int):
+    calls = {"n": 0}
+
+    def stop() -> bool:
+        calls["n"] += 1
+        return calls["n"] > calls_allowed
+
+    return stop
+
+
+def test_no_checkpoint_due_yet_then_resume_starts_over_and_ends_where_an_uninterrupted_run_does(
+        store: RunStore) -> None:
+    """With checkpoints every hour, a stop in epoch 4 leaves no checkpoint (and no model folder)
+    behind; the resume trains from the start, logs each step once, and reaches the same model
+    as a run that was never stopped."""
+    cfg = TASK.default_config("diabetes").replace(train={"epochs": 6, "patience": 0,
+                                                         "checkpoint_every": 3600})
+    reference = train(cfg, store)
+    cancelled = train(cfg, store, should_stop=_stop_after(3 * STEPS_PER_EPOCH + 2))
+    assert cancelled.status == "cancelled"
+    run_dir = store.run_dir(cancelled.run_id)
+    assert not (run_dir / "checkpoint").exists() and not (run_dir / "model").exists()
+    from core.train import resume
+
+    resumed = resume(cancelled.run_id, store)
+    assert resumed.status == "completed"
+    assert _duplicates(store, cancelled.run_id) == 0
+    curves = store.curves(cancelled.run_id, max_points=10_000)
+    assert len(curves[curves["split"] == "train"]) == 2 * 6 * STEPS_PER_EPOCH  # loss and lr
+    assert resumed.metrics["test_rmse"] == pytest.approx(reference.metrics["test_rmse"], rel=1e-9)
+    assert (run_dir / "checkpoint").is_dir()  # the last epoch always writes one (complete)
 
 
 # --- unwritable and full disks ----------------------------------------------------------------
@@ -230,7 +260,8 @@ def _fail_checkpoint_on_call(monkeypatch: pytest.MonkeyPatch, failing_call: int)
 
 def test_disk_full_mid_training_is_a_clear_error(store: RunStore, monkeypatch: pytest.MonkeyPatch) -> None:
     _fail_checkpoint_on_call(monkeypatch, failing_call=3)
-    cfg = TASK.default_config("diabetes").replace(train={"epochs": 5, "patience": 0})
+    cfg = TASK.default_config("diabetes").replace(train={"epochs": 5, "patience": 0,
+                                                         "checkpoint_every": 0})
     with pytest.raises(LoupeError) as err:
         train(cfg, store)
     message = str(err.value)
@@ -250,7 +281,8 @@ def test_disk_full_through_the_cli_exits_2(loupe_home: Path, monkeypatch: pytest
     saved = signal.getsignal(signal.SIGTERM)
     _fail_checkpoint_on_call(monkeypatch, failing_call=1)
     try:
-        code = main(["train", "tabular", "--data", "sample:diabetes", "--epochs", "2", "--quiet"])
+        code = main(["train", "tabular", "--data", "sample:diabetes", "--epochs", "2",
+                     "--checkpoint-every", "0", "--quiet"])
     finally:
         signal.signal(signal.SIGTERM, saved)
     err = capsys.readouterr().err
