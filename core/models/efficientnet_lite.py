@@ -31,6 +31,11 @@ LITE0_BLOCKS = (
     (4, 5, 2, 6, 112, 192),
     (1, 3, 1, 6, 192, 320),
 )
+# Fine-tuning keeps the stem and the first stages (blocks 0-2: 16 and 24 channels at 112 and 56
+# px) at their ImageNet weights: generic edge and colour detectors that a few hundred photos do
+# not improve, yet their backward pass at the highest resolutions is ~40% of a CPU training step
+# (measured in docs/benchmarks.md, section 20c).
+EARLY_BLOCKS = 3
 BN_MOMENTUM = 0.01  # TensorFlow's 0.99 decay in PyTorch's convention
 BN_EPS = 1e-3
 FEATURES = 1280
@@ -111,6 +116,7 @@ class EfficientNetLite0(nn.Module):
         self._dropout = nn.Dropout(dropout)
         self._fc = nn.Linear(FEATURES, num_classes)
         self.backbone_frozen = False
+        self.early_frozen = 0  # blocks kept at their pretrained weights (freeze_early_layers)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Pooled 1280-d features (what a linear probe or the head sees)."""
@@ -131,12 +137,28 @@ class EfficientNetLite0(nn.Module):
             param.requires_grad = name.startswith("_fc.")
         self.train(self.training)
 
+    def freeze_early_layers(self, blocks: int = EARLY_BLOCKS) -> None:
+        """Fine-tune all but the stem and the first ``blocks`` blocks (see ``EARLY_BLOCKS``);
+        their BatchNorm stays in eval mode, like a frozen backbone's."""
+        self.early_frozen = blocks
+        for module in self._early_modules():
+            for param in module.parameters():
+                param.requires_grad = False
+        self.train(self.training)
+
+    def _early_modules(self) -> list[nn.Module]:
+        if not self.early_frozen:
+            return []
+        return [self._conv_stem, self._bn0, *self._blocks[:self.early_frozen]]
+
     def train(self, mode: bool = True) -> EfficientNetLite0:
         super().train(mode)
         if self.backbone_frozen:
             for name, module in self.named_children():
                 if name not in ("_fc", "_dropout"):
                     module.eval()
+        for module in self._early_modules():
+            module.eval()
         return self
 
 

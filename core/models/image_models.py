@@ -218,6 +218,8 @@ def build(
             load_imagenet_weights(model)
         if freeze_backbone:
             model.freeze_backbone()
+        elif pretrained:
+            model.freeze_early_layers()
         return model
     if spec.architecture == SMALL_CNN:
         if freeze_backbone:

@@ -42,6 +42,7 @@ from core.datasets.samples import parse_sample, sample_source
 from core.errors import LoupeError, suggest
 from core.evaluate import classification_metrics, confusion, per_class_table
 from core.models import image_models as im
+from core.models.efficientnet_lite import EARLY_BLOCKS
 from core.paths import loupe_home
 from core.phases import phase
 from core.tasks import register
@@ -314,7 +315,8 @@ class ImageTask(Task):
             feats, reused, entry = _probe_features(model, spec, train, keep)
             data.meta["cache_entries"] = [*data.meta.get("cache_entries", []), entry]
             im.fit_head(model, feats, train.labels[keep])  # type: ignore[arg-type]
-            then = "the head" if cfg.model.freeze_backbone else "the whole network"
+            then = ("the head" if cfg.model.freeze_backbone else "the network, all but its stem "
+                    f"and first {EARLY_BLOCKS} blocks (kept at their ImageNet weights),")
             note = (f"The new head starts from a linear probe fitted on {len(keep)} training "
                     f"images' features (LP-FT); then {then} is trained.")
             cache_note = ("The linear probe's image features were reused from the cache (same "
