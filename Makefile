@@ -38,6 +38,9 @@ $(STAMP): pyproject.toml $(wildcard locks/py*.txt)
 		"Use PYTHON=3.10 ... 3.13, or add it to .ci/lock.py and run make lock."; exit 1; fi; \
 	if [ -n "$(UV)" ]; then $(UV) pip install -q --compile-bytecode --python $(PY) -c $$lock -e '.[dev]'; \
 	else $(PY) -m pip install -q -c $$lock -e '.[dev]'; fi
+	@# Build the person-name lexicon's cache now (about 4 s, once per user and package version),
+	@# as pip compiles bytecode at install: otherwise the first masked output of the first run pays it.
+	$(PY) -m core.privacy.name_lexicon
 	touch $(STAMP)
 
 run: $(STAMP)
