@@ -191,7 +191,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("train", "device", "auto picks the GPU when there is one; or cpu, cuda, cuda:N.",
             choices=("auto", "cpu", "cuda"), open_choices=True, form="advanced"),
     Setting("train", "precision", "auto: bf16 where the GPU supports it, fp16 with loss scaling "
-            "otherwise, fp32 on CPU.", choices=("auto", "bf16", "fp16", "fp32"), form="advanced"),
+            "otherwise; on CPU fp32, or bf16 for image models where the CPU has bf16 instructions.",
+            choices=("auto", "bf16", "fp16", "fp32"), form="advanced"),
     Setting("train", "num_workers", "Data-loading worker processes; 0 loads in the training "
             "process.", label="Loader workers", low=0, form="advanced", ui_high=64),
     Setting("train", "seed", "Seed for shuffling and initialisation (the form also uses it for the "

@@ -64,7 +64,7 @@ def train(
         data = task.load_data(cfg)  # validation first: a bad input never creates a run
         asked, cfg = cfg, task.plan(cfg, data)  # e.g. text: epochs and warm-up from the data size
         runtime = build_runtime(cfg.train.device, cfg.train.precision, cfg.train.seed,
-                                grad_accum=cfg.train.grad_accum)
+                                grad_accum=cfg.train.grad_accum, cpu_bf16=task.cpu_bf16)
         main = runtime.is_main_process
         store = store if store is not None else (RunStore() if main else None)
         run_dir = None

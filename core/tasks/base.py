@@ -137,6 +137,9 @@ class Task(ABC):
         pick = min if self.headline_mode == "min" else max
         return pick(found, key=lambda item: item[1])
     default_lr: float = 1e-3
+    #: auto precision picks bf16 on CPUs with native bf16 (``core.runtime.resolve_precision``):
+    #: True where the model's work is mostly convolutions that oneDNN speeds up in bf16.
+    cpu_bf16: bool = False
 
     # --- training form --------------------------------------------------------------------
     # ModelConfig fields the dashboard's training form asks for (the rest keep their defaults)

@@ -110,6 +110,7 @@ class ImageTask(Task):
     monitor_mode = "max"
     headline_metric = "test_macro_f1"
     explainer_ref = "core.explain.image:ImageExplainer"
+    cpu_bf16 = True  # Lite0 training steps 1.3x, evaluation 2.3x on this kind of CPU
     onnx_ref = "core.tasks.image_onnx:ImageOnnx"
     default_lr = 3e-4  # AdamW, full Lite0 fine-tune after the LP head fit; small_cnn uses 3e-3
     model_settings = ("image_size", "dropout", "freeze_backbone", "pretrained")

@@ -1,11 +1,19 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
 from core.config import RunConfig
 from core.errors import LoupeError
-from core.runtime import build_runtime, inference_runtime, resolve_device, resolve_precision
+from core.runtime import (
+    build_runtime,
+    cpu_has_bf16,
+    inference_runtime,
+    resolve_device,
+    resolve_precision,
+)
 from core.tasks import get_task, task_kinds
 
 
@@ -50,6 +58,18 @@ def test_device_and_precision_on_cpu() -> None:
     if not torch.cuda.is_available():
         with pytest.raises(LoupeError, match="no CUDA GPU"):
             resolve_device("cuda")
+
+
+def test_auto_precision_picks_bf16_on_a_cpu_only_for_models_that_gain_and_cpus_that_have_it() -> None:
+    cpu = torch.device("cpu")
+    native = cpu_has_bf16()
+    assert resolve_precision(cpu, "auto", cpu_bf16=True) == ("bf16" if native else "fp32")
+    assert resolve_precision(cpu, "auto", cpu_bf16=False) == "fp32"
+    assert resolve_precision(cpu, "fp32", cpu_bf16=True) == "fp32"  # an explicit choice wins
+    rt = build_runtime("cpu", "auto", cpu_bf16=True)
+    assert rt.accelerator.mixed_precision == ("bf16" if native else "no")
+    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    assert native == any(f in flags.split() for f in ("avx512_bf16", "amx_bf16"))
 
 
 def test_runtime_builds_accelerator_and_seeds() -> None:
