@@ -391,8 +391,9 @@ class TrainingLoop:
         """Snapshot the model (and optimizer) to the CPU now; write them, and the best model when
         it changed since the last save, in the background while the next epoch trains."""
         model = states = None
-        if not state.complete:
-            model = cpu_copy(self.acc.unwrap_model(self.model))
+        if not state.complete:  # this epoch's best snapshot already holds these weights
+            fresh = self.best_unsaved and self.state.best_epoch == state.epoch
+            model = self.best_copy if fresh else cpu_copy(self.acc.unwrap_model(self.model))
             optimizer = getattr(self.optimizer, "optimizer", self.optimizer)
             states = cpu_state({"optimizer": optimizer.state_dict(),
                                 "scheduler": self.scheduler.state_dict()})
