@@ -31,7 +31,7 @@ from core.train import train
 from tests.hostile.conftest import ROOT, cli, cli_env
 
 TASK = get_task("tabular")
-EPOCHS = 40
+EPOCHS = 60  # long enough that the victim is still training when the test sees its checkpoint
 STEPS_PER_EPOCH = 5  # diabetes: 310 training rows, batch 64
 
 
