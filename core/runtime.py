@@ -7,6 +7,7 @@ or by ``Runtime.to_device`` (inference), and autocast from ``Runtime.autocast``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import random
 from collections.abc import Iterator
@@ -47,6 +48,7 @@ def resolve_device(requested: str = "auto") -> torch.device:
     raise LoupeError(f"Unknown device '{requested}'.", "use auto, cpu, cuda or cuda:N.")
 
 
+@functools.cache
 def cpu_has_bf16() -> bool:
     """True on CPUs with native bf16 instructions (AVX512-BF16 or AMX, read from /proc/cpuinfo;
     False elsewhere), where oneDNN runs bf16 convolutions about twice as fast as fp32."""
